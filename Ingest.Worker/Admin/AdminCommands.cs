@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Ingest.Worker.Migrations;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Ingest.Worker.Admin;
+
+/// <summary>
+/// The worker's command line for operators: apply migrations, add sources, create and revoke keys.
+/// A key is printed once, when it is created; only its SHA-256 hash is stored.
+/// </summary>
+public static class AdminCommands
+{
+    const string Usage = """
+        usage: Ingest.Worker migrate
+               Ingest.Worker source add <id> [<name>] [--origins https://a.example,https://b.example]
+               Ingest.Worker key create <source> write|read
+               Ingest.Worker key revoke <key-prefix>
+               Ingest.Worker key list <source>
+        The database is ConnectionStrings__Postgres.
+        """;
+
+    const string InsertSource = """
+        insert into sources (id, name, allowed_origins) values (@Id, @Name, @Origins)
+        on conflict (id) do update set name = excluded.name, allowed_origins = excluded.allowed_origins
+        """;
+
+    const string InsertKey = "insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @Source, @Scope)";
+    const string RevokeKeyByPrefix = "update api_keys set revoked_at = now() where key_prefix = @Prefix and revoked_at is null";
+    const string SelectKeysOfSource = "select key_prefix, scope, created_at, revoked_at from api_keys where source_id = @Source order by created_at";
+
+    static readonly string[] Commands = ["migrate", "source", "key"];
+
+    public static bool Recognizes(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            await Console.Error.WriteLineAsync("ConnectionStrings__Postgres is not set.");
+            return 2;
+        }
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        try
+        {
+            return args switch
+            {
+                ["migrate"] => await Migrate(db),
+                ["source", "add", var id, .. var rest] => await AddSource(db, id, rest),
+                ["key", "create", var source, "write" or "read"] => await CreateKey(db, source, args[3]),
+                ["key", "revoke", var prefix] => await RevokeKey(db, prefix),
+                ["key", "list", var source] => await ListKeys(db, source),
+                _ => await Fail(Usage),
+            };
+        }
+        catch (PostgresException e)
+        {
+            return await Fail($"{e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
+        }
+    }
+
+    /// <summary>A new key: a scope prefix and 32 random bytes, base64url.</summary>
+    public static string NewKey(string scope) =>
+        (scope == "write" ? "wk_" : "rk_") + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    static async Task<int> Migrate(NpgsqlDataSource db)
+    {
+        var applied = await new Migrator(db, NullLogger<Migrator>.Instance).ApplyAsync(CancellationToken.None);
+        Console.WriteLine($"applied {applied} migration(s); schema at version {Migrator.Embedded[^1].Version}");
+        return 0;
+    }
+
+    static async Task<int> AddSource(NpgsqlDataSource db, string id, string[] rest)
+    {
+        var origins = Array.Empty<string>();
+        var name = id;
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (rest[i] == "--origins" && i + 1 < rest.Length) origins = rest[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            else name = rest[i];
+        }
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(InsertSource, new { Id = id, Name = name, Origins = origins });
+        Console.WriteLine($"source {id} ({name}); allowed origins: {(origins.Length == 0 ? "none (server-side only)" : string.Join(", ", origins))}");
+        return 0;
+    }
+
+    static async Task<int> CreateKey(NpgsqlDataSource db, string source, string scope)
+    {
+        var key = NewKey(scope);
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(InsertKey, new { Hash = Hash(key), Prefix = key[..10], Source = source, Scope = scope });
+        Console.WriteLine(key);
+        return 0;
+    }
+
+    static async Task<int> RevokeKey(NpgsqlDataSource db, string prefix)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        var revoked = await conn.ExecuteAsync(RevokeKeyByPrefix, new { Prefix = prefix.Length > 10 ? prefix[..10] : prefix });
+        if (revoked == 0) return await Fail($"no active key starts with {prefix}");
+        Console.WriteLine($"revoked {revoked} key(s)");
+        return 0;
+    }
+
+    static async Task<int> ListKeys(NpgsqlDataSource db, string source)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        foreach (var k in await conn.QueryAsync<(string Prefix, string Scope, DateTime Created, DateTime? Revoked)>(SelectKeysOfSource, new { Source = source }))
+            Console.WriteLine($"{k.Prefix}…  {k.Scope,-5}  created {k.Created:u}{(k.Revoked is { } r ? $"  revoked {r:u}" : "")}");
+        return 0;
+    }
+
+    static async Task<int> Fail(string message)
+    {
+        await Console.Error.WriteLineAsync(message);
+        return 2;
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command: starts the local stack (installing RabbitMQ when missing), runs every test of the
+# solution against it, stops the stack, and prints "N passed, N failed". Exits non-zero on any failure.
+# Extra arguments go to `dotnet test` (for example --filter "FullyQualifiedName~Migrations").
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+deploy/stack.sh start || { echo "0 passed, 1 failed"; exit 1; }
+trap 'deploy/stack.sh stop >/dev/null 2>&1' EXIT
+eval "$(deploy/stack.sh env)"
+
+results=$repo/.local/test-results
+rm -rf "$results"
+dotnet test Analytics.sln -c Release --logger trx --results-directory "$results" \
+  --filter "TestCategory!=Benchmark" "$@"
+rc=$?
+
+read -r passed failed < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*' |
+  awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]);
+         if (kv[1] == "passed") p += kv[2]; if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2] } }
+       END { print p + 0, f + 0 }')
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # the build or the test host failed before any result
+echo "$passed passed, $failed failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
