@@ -1,11 +1,21 @@
+using Ingest.Api;
+using Ingest.Api.Tracking;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddIngestLogging("ingest-api");
+builder.AddProblemResponses();
+builder.AddTracking();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UsePreflight();
+app.MapTracking();
 app.MapHealthEndpoints("ingest-api");
+app.MapOpenApi();
 await app.RunAsync();
 
 public partial class Program;

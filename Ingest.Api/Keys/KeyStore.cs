@@ -1,0 +1,103 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ingest.Api.Keys;
+
+/// <summary>What a key opens: its source, its scope (write or read) and the source's allowed browser origins.</summary>
+public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins)
+{
+    public bool AllowsOrigin(string origin) => AllowedOrigins.Contains("*") || AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The keys the API accepts, held in memory so that the ingest path never touches PostgreSQL. A background loop
+/// reloads them every RefreshInterval (a revoked key stops working within that time) and keeps the last copy,
+/// also saved to a snapshot file, while the database is down, so even a restart during an outage can serve.
+/// </summary>
+public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, TimeProvider time, ILogger<KeyStore> log) : BackgroundService
+{
+    const string SelectActiveKeys = """
+        select encode(k.key_hash, 'hex') as Hash, k.source_id as SourceId, k.scope as Scope, s.allowed_origins as AllowedOrigins
+        from api_keys k join sources s on s.id = k.source_id
+        where k.revoked_at is null
+        """;
+
+    volatile FrozenDictionary<string, SourceKey>? _keys;
+
+    /// <summary>False until keys were loaded once, from the database or the snapshot.</summary>
+    public bool IsLoaded => _keys is not null;
+
+    public DateTimeOffset? LoadedAt { get; private set; }
+
+    public SourceKey? Find(string key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        return _keys?.GetValueOrDefault(Convert.ToHexStringLower(hash));
+    }
+
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string Hash, string SourceId, string Scope, string[] AllowedOrigins)>(new CommandDefinition(SelectActiveKeys, cancellationToken: ct));
+        var keys = rows.ToFrozenDictionary(r => r.Hash, r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins));
+        _keys = keys;
+        LoadedAt = time.GetUtcNow();
+        await SaveSnapshotAsync(keys, ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
+        do
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                if (_keys is null) await LoadSnapshotAsync(stoppingToken);
+                log.LogWarning("Could not refresh keys, serving the copy loaded at {KeysLoadedAt}: {Error}", LoadedAt, e.Message);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    async Task SaveSnapshotAsync(FrozenDictionary<string, SourceKey> keys, CancellationToken ct)
+    {
+        if (options.Value.SnapshotPath is not { Length: > 0 } path) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        await using (var file = File.Create(temp))
+            await JsonSerializer.SerializeAsync(file, keys.ToDictionary(), cancellationToken: ct);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    async Task LoadSnapshotAsync(CancellationToken ct)
+    {
+        if (options.Value.SnapshotPath is not { Length: > 0 } path || !File.Exists(path)) return;
+        await using var file = File.OpenRead(path);
+        var keys = await JsonSerializer.DeserializeAsync<Dictionary<string, SourceKey>>(file, cancellationToken: ct);
+        if (keys is null) return;
+        _keys = keys.ToFrozenDictionary();
+        LoadedAt = File.GetLastWriteTimeUtc(path);
+        log.LogWarning("Database unreachable at start: serving {KeyCount} keys from the snapshot {SnapshotPath}", keys.Count, path);
+    }
+}
+
+public sealed class KeyOptions
+{
+    public const string Section = "Ingest:Keys";
+
+    /// <summary>How often keys are reloaded; a revoked key is refused at most this long after revocation.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the last loaded key hashes are kept for a start while the database is down; empty for none.</summary>
+    public string? SnapshotPath { get; set; } = ".local/api-keys.json";
+}

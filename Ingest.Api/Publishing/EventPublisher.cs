@@ -1,0 +1,147 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Ingest.Contracts;
+using Ingest.ServiceDefaults;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Ingest.Api.Publishing;
+
+/// <summary>The broker did not confirm in time, or the API is not taking more: answer 503 with Retry-After.</summary>
+public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Group commit: the events of concurrent requests are gathered for up to <see cref="PublishOptions.Window"/> and sent
+/// as one broker message; each request completes when the message carrying its events is confirmed by RabbitMQ.
+/// One message per event would cap ingestion at the broker's message rate.
+/// On shutdown, after the server has stopped taking requests, what was accepted is still sent before the bus stops.
+/// </summary>
+public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log) : BackgroundService
+{
+    sealed record Pending(IReadOnlyList<AnalyticsEvent> Events, TaskCompletionSource Confirmed);
+
+    readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.MaxPendingRequests)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    readonly SemaphoreSlim _inFlight = new(options.Value.MaxInFlightMessages);
+
+    /// <summary>Completes once the events are on the broker's disk.</summary>
+    /// <exception cref="BrokerUnavailableException">Not confirmed within the timeout, or too many requests waiting.</exception>
+    public async Task PublishAsync(IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
+    {
+        var pending = new Pending(events, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_pending.Writer.TryWrite(pending))
+            throw new BrokerUnavailableException("The API is waiting on the broker for too many requests already.");
+        try
+        {
+            await pending.Confirmed.Task.WaitAsync(options.Value.ConfirmTimeout, ct);
+        }
+        catch (TimeoutException e)
+        {
+            throw new BrokerUnavailableException($"The broker did not confirm within {options.Value.ConfirmTimeout.TotalSeconds:0.#} s.", e);
+        }
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _pending.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{broker.Value.Queue}"));
+        var reader = _pending.Reader;
+        var window = options.Value.Window;
+        var maxEvents = options.Value.MaxEventsPerMessage;
+        // Reads until the channel is completed and drained (StopAsync), not until stoppingToken: accepted events are sent.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            var batch = new List<Pending>();
+            var eventCount = 0;
+            var deadline = Stopwatch.GetTimestamp() + (long)(window.TotalSeconds * Stopwatch.Frequency);
+            while (eventCount < maxEvents)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    eventCount += next.Events.Count;
+                    continue;
+                }
+                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (remaining <= TimeSpan.Zero || reader.Completion.IsCompleted) break;
+                using var wait = new CancellationTokenSource(remaining);
+                try { await reader.WaitToReadAsync(wait.Token); }
+                catch (OperationCanceledException) { break; }
+            }
+            await _inFlight.WaitAsync(CancellationToken.None);
+            _ = SendAsync(endpoint, batch, eventCount);
+        }
+        // Wait for the last sends before the bus stops.
+        for (var i = 0; i < options.Value.MaxInFlightMessages; i++) await _inFlight.WaitAsync(CancellationToken.None);
+    }
+
+    async Task SendAsync(ISendEndpoint endpoint, List<Pending> batch, int eventCount)
+    {
+        try
+        {
+            var events = new List<AnalyticsEvent>(eventCount);
+            foreach (var pending in batch) events.AddRange(pending.Events);
+            using var timeout = new CancellationTokenSource(options.Value.ConfirmTimeout);
+            await endpoint.Send(new EventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), timeout.Token);
+            foreach (var pending in batch) pending.Confirmed.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            log.LogWarning("Broker message of {EventCount} events from {RequestCount} requests not confirmed: {Error}", eventCount, batch.Count, e.Message);
+            var failure = new BrokerUnavailableException("The broker did not confirm the events.", e);
+            foreach (var pending in batch) pending.Confirmed.TrySetException(failure);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+}
+
+public sealed class PublishOptions
+{
+    public const string Section = "Ingest:Publish";
+
+    /// <summary>How long events of concurrent requests are gathered into one broker message.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    [Range(1, 10_000)] public int MaxEventsPerMessage { get; set; } = 500;
+
+    /// <summary>Broker messages sent and not yet confirmed, at most.</summary>
+    [Range(1, 1024)] public int MaxInFlightMessages { get; set; } = 64;
+
+    /// <summary>Requests waiting to be gathered, at most; past it the API answers 503 at once instead of queueing in memory.</summary>
+    [Range(1, 1_000_000)] public int MaxPendingRequests { get; set; } = 20_000;
+
+    /// <summary>How long a request waits for the broker's confirm before it answers 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The Retry-After given with a 503.</summary>
+    [Range(1, 3600)] public int RetryAfterSeconds { get; set; } = 5;
+}
+
+public static class PublishingExtensions
+{
+    /// <summary>MassTransit on RabbitMQ with publisher confirms, and the group-commit publisher.</summary>
+    public static IHostApplicationBuilder AddEventPublishing(this IHostApplicationBuilder builder)
+    {
+        var broker = builder.AddBrokerOptions();
+        builder.Services.AddOptions<PublishOptions>().BindConfiguration(PublishOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(broker)));
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
+        return builder;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Ingest.Contracts;
+
+namespace Ingest.Api.Tracking;
+
+/// <summary>A field of a message and why it was refused.</summary>
+public sealed record FieldError(string Field, string Reason);
+
+/// <summary>
+/// Turns one Segment message (the JSON of a track, identify, page, screen, group or alias call) into the event the
+/// broker carries: fields checked, the messageId generated when absent, the timestamp corrected for clock skew.
+/// Pure: the source, the time it was received and the batch's shared fields come from the caller.
+/// </summary>
+public static class SegmentMessage
+{
+    public const int MaxIdLength = 255;
+    public static readonly string[] Types = ["track", "identify", "page", "screen", "group", "alias"];
+    static readonly string[] JsonObjectFields = ["properties", "traits", "context", "integrations"];
+
+    /// <param name="MayContainNul">False when the request body holds no \u0000 escape, which spares the walk over every string.</param>
+    public sealed record Envelope(string SourceId, DateTimeOffset ReceivedAt, DateTimeOffset? BatchSentAt = null,
+        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, bool MayContainNul = true);
+
+    /// <param name="type">The type the endpoint implies, or null when the message must name it (batch items).</param>
+    public static (AnalyticsEvent? Event, List<FieldError> Errors) Read(JsonElement message, string? type, Envelope envelope)
+    {
+        var errors = new List<FieldError>();
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("", "must be a JSON object"));
+            return (null, errors);
+        }
+
+        type ??= String(message, "type", errors);
+        if (type is null)
+            errors.Add(new("type", $"is required: one of {string.Join(", ", Types)}"));
+        else if (!Types.Contains(type))
+            errors.Add(new("type", $"'{type}' is not one of {string.Join(", ", Types)}"));
+
+        var messageId = Id(message, "messageId", errors) ?? Guid.CreateVersion7().ToString();
+        var userId = Id(message, "userId", errors);
+        var anonymousId = Id(message, "anonymousId", errors);
+        if (userId is null && anonymousId is null && !errors.Any(e => e.Field is "userId" or "anonymousId"))
+            errors.Add(new("userId", "userId or anonymousId is required"));
+
+        var eventName = String(message, "event", errors);
+        var name = String(message, "name", errors);
+        var groupId = Id(message, "groupId", errors);
+        var previousId = Id(message, "previousId", errors);
+        switch (type)
+        {
+            case "track" when string.IsNullOrWhiteSpace(eventName):
+                errors.Add(new("event", "is required for a track call"));
+                break;
+            case "group" when groupId is null:
+                errors.Add(new("groupId", "is required for a group call"));
+                break;
+            case "alias" when previousId is null:
+                errors.Add(new("previousId", "is required for an alias call"));
+                break;
+        }
+
+        var timestamp = Time(message, "timestamp", errors) ?? Time(message, "originalTimestamp", errors);
+        var sentAt = Time(message, "sentAt", errors) ?? envelope.BatchSentAt;
+        var objects = new JsonElement?[JsonObjectFields.Length];
+        for (var i = 0; i < JsonObjectFields.Length; i++)
+            objects[i] = Object(message, JsonObjectFields[i], errors);
+
+        if (envelope.MayContainNul && NulCharacters.FindIn(message) is { } path)
+            errors.Add(new(path, "contains a NUL character (U+0000), which cannot be stored"));
+
+        if (errors.Count > 0 || type is null)
+            return (null, errors);
+
+        var (corrected, clamped) = ClockSkew.Correct(timestamp, sentAt, envelope.ReceivedAt);
+        return (new AnalyticsEvent
+        {
+            SourceId = envelope.SourceId,
+            MessageId = messageId,
+            Type = type,
+            Event = eventName,
+            Name = name,
+            UserId = userId,
+            AnonymousId = anonymousId,
+            GroupId = groupId,
+            PreviousId = previousId,
+            Timestamp = corrected,
+            OriginalTimestamp = timestamp,
+            SentAt = sentAt,
+            ReceivedAt = envelope.ReceivedAt,
+            TimestampClamped = clamped,
+            Properties = objects[0],
+            Traits = objects[1],
+            Context = objects[2] ?? envelope.BatchContext,
+            Integrations = objects[3] ?? envelope.BatchIntegrations,
+        }, errors);
+    }
+
+    static string? String(JsonElement message, string field, List<FieldError> errors)
+    {
+        if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        errors.Add(new(field, "must be a string"));
+        return null;
+    }
+
+    /// <summary>An identifier: a non-empty string (or a number, which Segment's libraries accept) of at most 255 characters.</summary>
+    static string? Id(JsonElement message, string field, List<FieldError> errors)
+    {
+        if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        var id = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        if (id is null) errors.Add(new(field, "must be a string"));
+        else if (id.Length == 0) errors.Add(new(field, "must not be empty"));
+        else if (id.Length > MaxIdLength) errors.Add(new(field, $"is longer than {MaxIdLength} characters"));
+        else return id;
+        return null;
+    }
+
+    static DateTimeOffset? Time(JsonElement message, string field, List<FieldError> errors)
+    {
+        if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)) return time;
+        errors.Add(new(field, "must be an ISO-8601 date-time, e.g. 2026-11-22T10:00:00.000Z"));
+        return null;
+    }
+
+    static JsonElement? Object(JsonElement message, string field, List<FieldError> errors)
+    {
+        if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Object) return value;
+        errors.Add(new(field, "must be a JSON object"));
+        return null;
+    }
+}

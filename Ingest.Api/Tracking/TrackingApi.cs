@@ -1,0 +1,146 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Ingest.Api.Keys;
+using Ingest.Api.Publishing;
+using Ingest.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Ingest.Api.Tracking;
+
+/// <summary>
+/// The write side: Segment's HTTP Tracking API (so Segment's libraries work unchanged), its browser library's short
+/// paths, and the seeds' older /analytics format. A 200 means every accepted event is on the broker's disk.
+/// </summary>
+public static class TrackingApi
+{
+    public sealed record Success(bool success = true);
+
+    static readonly Dictionary<string, string> ShortPaths = new() { ["t"] = "track", ["i"] = "identify", ["p"] = "page", ["s"] = "screen", ["g"] = "group", ["a"] = "alias" };
+
+    public static IEndpointRouteBuilder MapTracking(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").WithTags("Tracking");
+        foreach (var type in SegmentMessage.Types)
+            v1.MapPost($"/{type}", (HttpContext http, Ingestion ingestion) => ingestion.SingleAsync(http, type)).WithName(type);
+        foreach (var (path, type) in ShortPaths)
+            v1.MapPost($"/{path}", (HttpContext http, Ingestion ingestion) => ingestion.SingleAsync(http, type)).ExcludeFromDescription();
+        v1.MapPost("/batch", (HttpContext http, Ingestion ingestion) => ingestion.BatchAsync(http)).WithName("batch");
+        v1.MapPost("/b", (HttpContext http, Ingestion ingestion) => ingestion.BatchAsync(http)).ExcludeFromDescription();
+
+        // Routing ignores a trailing slash, so this serves /analytics/ too.
+        app.MapPost("/analytics", (HttpContext http, Ingestion ingestion) => ingestion.LegacyAsync(http)).WithTags("Legacy").WithName("analytics");
+        return app;
+    }
+}
+
+/// <summary>The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.</summary>
+public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
+{
+    public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>
+        HandleAsync(http, TrackingRequest.MaxMessageBytes, (root, envelope) =>
+        {
+            var (evt, errors) = SegmentMessage.Read(root, type, envelope);
+            return new(evt is null ? [] : [evt], errors.Count == 0 ? [] : new() { [""] = errors });
+        });
+
+    public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> BatchAsync(HttpContext http) =>
+        HandleAsync(http, TrackingRequest.MaxBatchBytes, ReadBatch);
+
+    public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> LegacyAsync(HttpContext http) =>
+        HandleAsync(http, TrackingRequest.MaxBatchBytes, LegacyAnalytics.Read);
+
+    /// <summary>Reads the messages of a request: the events accepted, and the errors by message prefix ("" or "batch[3]").</summary>
+    public delegate MessagesRead MessageReader(JsonElement root, SegmentMessage.Envelope envelope);
+
+    /// <summary>The events accepted, the errors by message prefix ("" or "batch[3]"), or a refusal of the whole request.</summary>
+    public sealed record MessagesRead(List<AnalyticsEvent> Events, Dictionary<string, List<FieldError>> Errors, Refusal? Refusal = null);
+
+    async Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> HandleAsync(HttpContext http, int limit, MessageReader read)
+    {
+        var receivedAt = time.GetUtcNow();
+        var request = http.Request;
+        if (TrackingRequest.CheckContentType(request) is { } badType) return Problem(badType);
+        var (body, tooLarge) = await TrackingRequest.ReadBodyAsync(request, limit, http.RequestAborted);
+        if (tooLarge is not null) return Problem(tooLarge);
+        var (root, invalid) = TrackingRequest.Parse(body!);
+        if (invalid is not null) return Problem(invalid);
+        var (key, refused) = TrackingRequest.Authenticate(request, root, keys);
+        if (refused is not null) return Problem(refused);
+        http.Items["SourceId"] = key!.SourceId;
+
+        if (request.Headers.Origin.ToString() is { Length: > 0 } origin)
+        {
+            if (!key.AllowsOrigin(origin))
+                return Problem(new(StatusCodes.Status403Forbidden, "Origin not allowed", $"The origin {origin} is not allowed for source {key.SourceId}."));
+            http.Response.Headers.AccessControlAllowOrigin = origin;
+            http.Response.Headers.Vary = "Origin";
+        }
+
+        var envelope = new SegmentMessage.Envelope(key.SourceId, receivedAt, MayContainNul: NulCharacters.MayBeIn(body));
+        var (events, errors, refusal) = read(root, envelope);
+        if (refusal is not null) return Problem(refusal);
+        if (events.Count > 0)
+        {
+            if (rateLimiter.TryAcquire(key.SourceId, events.Count) is { } wait)
+            {
+                http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0");
+                return Problem(new(StatusCodes.Status429TooManyRequests, "Rate limit exceeded", $"Source {key.SourceId} is sending more events a second than it may; retry after {Math.Ceiling(wait.TotalSeconds):0} s."));
+            }
+            try
+            {
+                await publisher.PublishAsync(events, http.RequestAborted);
+            }
+            catch (BrokerUnavailableException e)
+            {
+                http.Response.Headers.RetryAfter = publishOptions.Value.RetryAfterSeconds.ToString();
+                return Problem(new(StatusCodes.Status503ServiceUnavailable, "Broker unavailable", $"{e.Message} Nothing was accepted; retry later."));
+            }
+        }
+        if (errors.Count == 0) return TypedResults.Ok(new TrackingApi.Success());
+
+        var problems = errors.SelectMany(m => m.Value.Select(e => (Field: Join(m.Key, e.Field), e.Reason)))
+            .GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Reason).ToArray());
+        return TypedResults.ValidationProblem(problems,
+            detail: events.Count == 0 ? "No message was accepted." : $"{events.Count} message(s) accepted; {errors.Count} rejected, listed by field.",
+            extensions: new Dictionary<string, object?> { ["accepted"] = events.Count, ["rejected"] = errors.Count });
+    }
+
+    static MessagesRead ReadBatch(JsonElement root, SegmentMessage.Envelope envelope)
+    {
+        var events = new List<AnalyticsEvent>();
+        var errors = new Dictionary<string, List<FieldError>>();
+        if (!root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
+        {
+            errors["batch"] = [new("", "is required: an array of messages")];
+            return new(events, errors);
+        }
+        if (batch.GetArrayLength() > TrackingRequest.MaxBatchMessages)
+            return new(events, errors, new(StatusCodes.Status413PayloadTooLarge, "Too many messages",
+                $"The batch holds {batch.GetArrayLength()} messages, more than {TrackingRequest.MaxBatchMessages}."));
+        envelope = envelope with
+        {
+            BatchSentAt = root.TryGetProperty("sentAt", out var sentAt) && sentAt.ValueKind == JsonValueKind.String && sentAt.TryGetDateTimeOffset(out var s) ? s : null,
+            BatchContext = root.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object ? context : null,
+            BatchIntegrations = root.TryGetProperty("integrations", out var integrations) && integrations.ValueKind == JsonValueKind.Object ? integrations : null,
+        };
+        var index = 0;
+        foreach (var message in batch.EnumerateArray())
+        {
+            var prefix = $"batch[{index++}]";
+            if (JsonMarshal.GetRawUtf8Value(message).Length > TrackingRequest.MaxMessageBytes)
+            {
+                errors[prefix] = [new("", $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB")];
+                continue;
+            }
+            var (evt, messageErrors) = SegmentMessage.Read(message, null, envelope);
+            if (evt is not null) events.Add(evt);
+            else errors[prefix] = messageErrors;
+        }
+        return new(events, errors);
+    }
+
+    static string Join(string prefix, string field) => prefix.Length == 0 ? field : field.Length == 0 ? prefix : $"{prefix}.{field}";
+
+    static ProblemHttpResult Problem(Refusal refusal) => TypedResults.Problem(refusal.Detail, statusCode: refusal.Status, title: refusal.Title);
+}

@@ -1,0 +1,118 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Ingest.Api.Keys;
+
+namespace Ingest.Api.Tracking;
+
+/// <summary>A request refused before its messages are read: the status and the problem's words.</summary>
+public sealed record Refusal(int Status, string Title, string Detail);
+
+/// <summary>
+/// The parts of a write request every endpoint shares: the content type, the body within its size limit, the JSON
+/// within its nesting limit, and the write key from the Authorization header, the body or the query string.
+/// </summary>
+public static class TrackingRequest
+{
+    public const int MaxMessageBytes = 32 * 1024;
+    public const int MaxBatchBytes = 500 * 1024;
+    public const int MaxBatchMessages = 2500;
+    public const int MaxDepth = 32;
+
+    /// <summary>Segment's browser library and sendBeacon post JSON as text/plain to avoid a CORS preflight.</summary>
+    public static Refusal? CheckContentType(HttpRequest request)
+    {
+        var type = request.ContentType;
+        if (type is not null && MediaTypeHeaderValue.TryParse(type, out var media)
+            && media.MediaType is "application/json" or "text/plain"
+            && (media.CharSet is null || media.CharSet.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || media.CharSet.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
+            return null;
+        return new(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+            $"Content-Type '{type ?? "(none)"}' is not accepted: send JSON as application/json or text/plain, in UTF-8.");
+    }
+
+    public static async Task<(byte[]? Body, Refusal? Refusal)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit) return (null, TooLarge(limit));
+        var buffer = new byte[request.ContentLength is { } length ? (int)length : 4096];
+        var read = 0;
+        while (true)
+        {
+            if (read == buffer.Length)
+            {
+                if (read > limit) return (null, TooLarge(limit));
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, limit + 1));
+            }
+            var n = await request.Body.ReadAsync(buffer.AsMemory(read), ct);
+            if (n == 0) break;
+            read += n;
+        }
+        if (read > limit) return (null, TooLarge(limit));
+        return (read == buffer.Length ? buffer : buffer[..read], null);
+    }
+
+    public static Refusal TooLarge(int limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is larger than {limit / 1024} KB.");
+
+    public static (JsonElement Root, Refusal? Refusal) Parse(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
+            var root = JsonElement.ParseValue(ref reader);
+            return root.ValueKind == JsonValueKind.Object
+                ? (root, null)
+                : (default, new(StatusCodes.Status400BadRequest, "Invalid JSON", "The body must be a JSON object."));
+        }
+        catch (JsonException e) when (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            return (default, new(StatusCodes.Status400BadRequest, "JSON nested too deeply", $"The body nests objects or arrays deeper than {MaxDepth} levels."));
+        }
+        catch (JsonException e)
+        {
+            return (default, new(StatusCodes.Status400BadRequest, "Invalid JSON", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// The write key: HTTP Basic with the key as user name (what Segment's libraries send), a Bearer token,
+    /// <c>writeKey</c> in the body, or <c>?writeKey=</c> (beacons cannot set headers). The source comes from the key.
+    /// </summary>
+    public static (SourceKey? Key, Refusal? Refusal) Authenticate(HttpRequest request, JsonElement body, KeyStore keys)
+    {
+        var presented = KeyFromHeader(request) ?? KeyFromBody(body) ?? (string?)request.Query["writeKey"];
+        if (string.IsNullOrEmpty(presented))
+            return (null, new(StatusCodes.Status401Unauthorized, "Missing write key",
+                "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."));
+        if (!keys.IsLoaded)
+            return (null, new(StatusCodes.Status503ServiceUnavailable, "Keys not loaded yet", "The API has not loaded its keys yet; retry shortly."));
+        var key = keys.Find(presented);
+        if (key is null)
+            return (null, new(StatusCodes.Status401Unauthorized, "Unknown write key", "The write key is not known or was revoked."));
+        if (key.Scope != "write")
+            return (null, new(StatusCodes.Status403Forbidden, "Not a write key", "This key is a read key; sending events needs a write key."));
+        return (key, null);
+    }
+
+    static string? KeyFromHeader(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                return colon < 0 ? decoded : decoded[..colon];
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    static string? KeyFromBody(JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("writeKey", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString() : null;
+}
