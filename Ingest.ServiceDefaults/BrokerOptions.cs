@@ -1,5 +1,8 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net.Sockets;
 using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +29,7 @@ public static class BrokerExtensions
     public static BrokerOptions AddBrokerOptions(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHealthChecks().AddCheck<BrokerReachableCheck>("rabbitmq", tags: [HealthEndpoints.ReadyTag]);
         return builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
     }
 
@@ -37,4 +41,28 @@ public static class BrokerExtensions
             h.PublisherConfirmation = true;
             h.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
         });
+}
+
+/// <summary>
+/// The broker answers on its port. MassTransit's own bus check stays healthy on a bus without receive endpoints (the
+/// API's) while the broker is gone, so readiness asks the broker itself.
+/// </summary>
+sealed class BrokerReachableCheck(IOptions<BrokerOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var broker = options.Value;
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.ConnectAsync(broker.Host, broker.Port, timeout.Token);
+            return HealthCheckResult.Healthy($"{broker.Host}:{broker.Port} answers");
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"{broker.Host}:{broker.Port} does not answer: {e.Message}");
+        }
+    }
 }

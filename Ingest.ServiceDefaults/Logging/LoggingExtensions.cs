@@ -14,7 +14,7 @@ public static class LoggingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddIngestLogging(this IHostApplicationBuilder builder, string service)
     {
-        var version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
+        var version = typeof(LoggingExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
         var logger = new LoggerConfiguration()
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()

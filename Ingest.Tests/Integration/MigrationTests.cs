@@ -1,5 +1,6 @@
+extern alias worker;
 using Dapper;
-using Ingest.Worker.Migrations;
+using worker::Ingest.Worker.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 

@@ -1,6 +1,7 @@
+extern alias worker;
 using System.Diagnostics;
 using Dapper;
-using Ingest.Worker.Migrations;
+using worker::Ingest.Worker.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -56,6 +57,12 @@ public sealed class TestStack
     {
         var (exitCode, output) = await RunAsync("bash", $"deploy/stack.sh {command}", new Dictionary<string, string>());
         if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed: {output}");
+        if (command.EndsWith("postgres", StringComparison.Ordinal))
+        {
+            // pooled connections died with the server
+            NpgsqlConnection.ClearAllPools();
+            Database?.Clear();
+        }
     }
 
     /// <summary>Runs a program from the repository root and returns its exit code and combined output.</summary>

@@ -1,0 +1,140 @@
+extern alias worker;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RabbitMQ.Client;
+using AdminCommands = worker::Ingest.Worker.Admin.AdminCommands;
+
+namespace Ingest.Tests.Integration.Api;
+
+/// <summary>
+/// The real Ingest.Api, in process, against the real RabbitMQ and PostgreSQL of the test stack, sending to a queue of
+/// its own so that a test reads exactly the broker messages it caused.
+/// </summary>
+public sealed class ApiHost : WebApplicationFactory<Program>
+{
+    public string Queue { get; } = $"api-test-{Guid.NewGuid():N}";
+    readonly Dictionary<string, string?> _settings;
+
+    public ApiHost(Dictionary<string, string?>? settings = null)
+    {
+        _settings = new()
+        {
+            ["ConnectionStrings:Postgres"] = TestStack.ConnectionString,
+            ["Ingest:Broker:Host"] = "127.0.0.1",
+            ["Ingest:Broker:Port"] = TestStack.AmqpPort.ToString(),
+            ["Ingest:Broker:Queue"] = Queue,
+            ["Ingest:Keys:RefreshInterval"] = "00:00:01",
+            ["Ingest:Keys:SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{Queue}-keys.json"),
+            ["Ingest:Publish:ConfirmTimeout"] = "00:00:03",
+        };
+        foreach (var (key, value) in settings ?? []) _settings[key] = value;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load).</summary>
+    public async Task<HttpClient> StartAsync(string writeKey)
+    {
+        var client = CreateClient();
+        await Eventually.Async(async () =>
+        {
+            using var request = Track(writeKey, new { userId = "warm-up", @event = "Warmed up" });
+            using var response = await client.SendAsync(request);
+            return response.IsSuccessStatusCode;
+        }, TimeSpan.FromSeconds(30), "the API to accept a first event");
+        await DrainAsync();
+        return client;
+    }
+
+    public static HttpRequestMessage Post(string path, object body, string? basicKey = null, string contentType = "application/json") =>
+        new(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, contentType),
+            Headers = { Authorization = basicKey is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(basicKey + ":"))) },
+        };
+
+    public static HttpRequestMessage Track(string writeKey, object body) => Post("/v1/track", body, writeKey);
+
+    /// <summary>Takes every message now on the test's queue and returns the events they carry.</summary>
+    public async Task<List<JsonElement>> DrainAsync()
+    {
+        var events = new List<JsonElement>();
+        await using var connection = await Broker().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        while (await channel.BasicGetAsync(Queue, autoAck: true) is { } message)
+        {
+            using var envelope = JsonDocument.Parse(message.Body);
+            foreach (var e in envelope.RootElement.GetProperty("message").GetProperty("events").EnumerateArray())
+                events.Add(e.Clone());
+        }
+        return events;
+    }
+
+    /// <summary>Drains the queue until <paramref name="count"/> events arrived or the deadline passed.</summary>
+    public async Task<List<JsonElement>> EventsOnQueueAsync(int count, TimeSpan? within = null)
+    {
+        var events = new List<JsonElement>();
+        await Eventually.Async(async () =>
+        {
+            events.AddRange(await DrainAsync());
+            return events.Count >= count;
+        }, within ?? TimeSpan.FromSeconds(10), $"{count} events on the queue", throwOnTimeout: false);
+        return events;
+    }
+
+    public static ConnectionFactory Broker() => new() { HostName = "127.0.0.1", Port = TestStack.AmqpPort, UserName = "guest", Password = "guest" };
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (!disposing) return;
+        using var connection = Broker().CreateConnectionAsync().GetAwaiter().GetResult();
+        using var channel = connection.CreateChannelAsync().GetAwaiter().GetResult();
+        channel.QueueDeleteAsync(Queue).GetAwaiter().GetResult();
+        channel.ExchangeDeleteAsync(Queue).GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>Sources and keys written straight to the test database, as the admin command does.</summary>
+public static class TestSources
+{
+    public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateAsync(string[]? origins = null)
+    {
+        var source = $"test-{Guid.NewGuid():N}"[..20];
+        var write = AdminCommands.NewKey("write");
+        var read = AdminCommands.NewKey("read");
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        await conn.ExecuteAsync("insert into sources (id, name, allowed_origins) values (@source, @source, @origins)", new { source, origins = origins ?? [] });
+        await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @source, @Scope)",
+            new[] { (Key: write, Scope: "write"), (Key: read, Scope: "read") }.Select(k => new { Hash = AdminCommands.Hash(k.Key), Prefix = k.Key[..10], source, k.Scope }));
+        return (source, write, read);
+    }
+}
+
+public static class Eventually
+{
+    public static async Task Async(Func<Task<bool>> condition, TimeSpan within, string what, bool throwOnTimeout = true)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not up yet: ask again until the deadline
+            }
+            await Task.Delay(100);
+        }
+        if (throwOnTimeout) Assert.Fail($"Timed out after {within.TotalSeconds:0} s waiting for {what}.");
+    }
+}

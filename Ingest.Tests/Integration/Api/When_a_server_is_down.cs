@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using Dapper;
+
+namespace Ingest.Tests.Integration.Api;
+
+/// <summary>Stops the stack's real RabbitMQ or PostgreSQL under a running API, and starts it again in any case.</summary>
+public sealed class When_a_server_is_down
+{
+    ApiHost _api = null!;
+    HttpClient _client = null!;
+    string _key = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        (_, _key, _) = await TestSources.CreateAsync();
+        _api = new ApiHost(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
+        _client = await _api.StartAsync(_key);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        await TestStack.StackAsync("start-rabbitmq");
+        await TestStack.StackAsync("start-postgres");
+        _client.Dispose();
+        _api.Dispose();
+    }
+
+    [Test]
+    public async Task Without_the_broker_the_API_answers_503_in_time_and_recovers_without_a_restart()
+    {
+        await TestStack.StackAsync("stop-rabbitmq");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var down = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "While down" }));
+            var waited = clock.Elapsed;
+
+            Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await down.Content.ReadAsStringAsync());
+            Assert.That(down.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
+            Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2 + 3)), "the confirm timeout is 2 s; no hang past it");
+            await Eventually.Async(async () =>
+            {
+                using var ready = await _client.GetAsync("/health/ready");
+                return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
+            }, TimeSpan.FromSeconds(10), "/health/ready to report the broker down");
+        }
+        finally
+        {
+            await TestStack.StackAsync("start-rabbitmq");
+        }
+
+        var messageId = Guid.NewGuid().ToString();
+        await Eventually.Async(async () =>
+        {
+            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }));
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(60), "a 200 once the broker is back");
+        var events = await _api.EventsOnQueueAsync(1);
+        Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Does.Contain(messageId));
+    }
+
+    [Test]
+    public async Task Without_the_database_ingestion_answers_200_and_the_events_wait_on_the_broker()
+    {
+        await _api.DrainAsync();
+        await TestStack.StackAsync("stop-postgres");
+        try
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 50; i++)
+            {
+                var messageId = Guid.NewGuid().ToString();
+                ids.Add(messageId);
+                using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "DB down", messageId }));
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+            }
+            var events = await _api.EventsOnQueueAsync(50);
+            Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Is.EquivalentTo(ids));
+        }
+        finally
+        {
+            await TestStack.StackAsync("start-postgres");
+        }
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        Assert.That(await conn.ExecuteScalarAsync<long>("select count(*) from events where event = 'DB down'"), Is.Zero,
+            "the API wrote nothing to PostgreSQL: only the worker stores events");
+    }
+}
