@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Ingest.Api.Tracking;
+
+namespace Ingest.Tests.Unit.Api;
+
+public sealed class SegmentMessageTests
+{
+    static readonly SegmentMessage.Envelope Envelope = new("shop", new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+
+    static (Ingest.Contracts.AnalyticsEvent? Event, List<FieldError> Errors) Read(string json, string? type = "track", SegmentMessage.Envelope? envelope = null) =>
+        SegmentMessage.Read(JsonDocument.Parse(json).RootElement, type, envelope ?? Envelope);
+
+    [Test]
+    public void Read_ValidTrack_KeepsEveryFieldAndTakesTheSourceFromTheEnvelope()
+    {
+        var (e, errors) = Read("""{"userId":"u1","anonymousId":"a1","event":"Bought","messageId":"m1","properties":{"price":9.5},"context":{"ip":"1.2.3.4"},"integrations":{"All":false},"sourceId":"spoofed"}""");
+
+        Assert.That(errors, Is.Empty);
+        Assert.That(e!.SourceId, Is.EqualTo("shop"));
+        Assert.That((e.MessageId, e.Type, e.Event, e.UserId, e.AnonymousId), Is.EqualTo(("m1", "track", "Bought", "u1", "a1")));
+        Assert.That(e.Properties!.Value.GetProperty("price").GetDouble(), Is.EqualTo(9.5));
+        Assert.That(e.Context!.Value.GetProperty("ip").GetString(), Is.EqualTo("1.2.3.4"));
+        Assert.That(e.Integrations!.Value.GetProperty("All").GetBoolean(), Is.False);
+        Assert.That(e.Timestamp, Is.EqualTo(Envelope.ReceivedAt));
+    }
+
+    [Test]
+    public void Read_NoMessageId_GeneratesADistinctOne()
+    {
+        var first = Read("""{"userId":"u1","event":"E"}""").Event!.MessageId;
+        var second = Read("""{"userId":"u1","event":"E"}""").Event!.MessageId;
+
+        Assert.That(first, Is.Not.Empty.And.Not.EqualTo(second));
+    }
+
+    [Test]
+    public void Read_NumericUserId_IsAcceptedAsItsText()
+    {
+        Assert.That(Read("""{"userId":42,"event":"E"}""").Event!.UserId, Is.EqualTo("42"));
+    }
+
+    [TestCase("""{"event":"E"}""", "track", "userId")]
+    [TestCase("""{"userId":"u"}""", "track", "event")]
+    [TestCase("""{"userId":"u","event":""}""", "track", "event")]
+    [TestCase("""{"userId":"u"}""", "group", "groupId")]
+    [TestCase("""{"userId":"u"}""", "alias", "previousId")]
+    [TestCase("""{"userId":"","event":"E"}""", "track", "userId")]
+    [TestCase("""{"userId":"u","event":5}""", "track", "event")]
+    [TestCase("""{"userId":"u","event":"E","traits":"x"}""", "track", "traits")]
+    [TestCase("""{"userId":"u","event":"E","sentAt":"soon"}""", "track", "sentAt")]
+    [TestCase("""{"userId":"u","event":"E"}""", null, "type")]
+    [TestCase("""{"type":"purchase","userId":"u"}""", null, "type")]
+    public void Read_Invalid_NamesTheField(string json, string? type, string field)
+    {
+        var (e, errors) = Read(json, type);
+
+        Assert.That(e, Is.Null);
+        Assert.That(errors.Select(x => x.Field), Does.Contain(field));
+    }
+
+    [Test]
+    public void Read_IdLongerThan255_IsRefused()
+    {
+        var (_, errors) = Read($$"""{"userId":"{{new string('u', 256)}}","event":"E"}""");
+
+        Assert.That(errors.Single().Reason, Does.Contain("255"));
+    }
+
+    [Test]
+    public void Read_NulInANestedPropertyName_NamesItsPath()
+    {
+        var (_, errors) = Read("""{"userId":"u","event":"E","properties":{"cart":[{"a\u0000":1}]}}""");
+
+        Assert.That(errors.Single().Field, Is.EqualTo("properties.cart[0].a\0"));
+    }
+
+    [Test]
+    public void Read_BatchItem_TakesTheBatchContextAndSentAt()
+    {
+        var batch = JsonDocument.Parse("""{"sentAt":"2026-11-22T09:00:10Z","context":{"library":{"name":"x"}}}""").RootElement;
+        var envelope = Envelope with { BatchSentAt = batch.GetProperty("sentAt").GetDateTimeOffset(), BatchContext = batch.GetProperty("context") };
+
+        var (e, _) = Read("""{"type":"track","userId":"u","event":"E","timestamp":"2026-11-22T09:00:00Z"}""", null, envelope);
+
+        Assert.That(e!.Timestamp, Is.EqualTo(Envelope.ReceivedAt.AddSeconds(-10)));
+        Assert.That(e.Context!.Value.GetProperty("library").GetProperty("name").GetString(), Is.EqualTo("x"));
+    }
+}
