@@ -46,7 +46,7 @@ pg_running() { [ -f "$pg_dir/postmaster.pid" ] && as_pg "$pg_bin/pg_ctl" -D "$pg
 rabbit_running() { (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" status >/dev/null 2>&1); }
 
 start_pg() {
-  if pg_running; then echo "postgres: already running on 127.0.0.1:$pg_port"; return; fi
+  if pg_running; then echo "postgres: already running on 127.0.0.1:$pg_port"; ensure_database; return; fi
   mkdir -p "$pg_dir"
   [ "$pg_user" = "$(id -un)" ] || chown "$pg_user" "$pg_dir"
   if [ ! -f "$pg_dir/PG_VERSION" ]; then
@@ -61,6 +61,14 @@ CONF
   fi
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir" -o "-p $pg_port -k $pg_dir" -l "$pg_dir/log" -w -t 60 start >/dev/null
   echo "postgres: started on 127.0.0.1:$pg_port (data $pg_dir)"
+  ensure_database
+}
+
+# The database the hosts use by default; tests make their own.
+ensure_database() {
+  if ! "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "select 1 from pg_database where datname = 'ingest'" | grep -q 1; then
+    "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "create database ingest" && echo "postgres: created database ingest"
+  fi
 }
 
 install_rabbit() {

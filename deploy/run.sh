@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The run command: starts the local stack, migrates, creates a development source with a write key and a read key
+# (printed once, kept in .local/dev-keys.env), starts Ingest.Worker and Ingest.Api, and prints the URL and a curl line.
+# Ctrl+C stops everything it started.
+#
+# Settings (environment): INGEST_API_PORT (5080), INGEST_WORKER_PORT (5081), and those of deploy/stack.sh.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+api_port=${INGEST_API_PORT:-5080}
+worker_port=${INGEST_WORKER_PORT:-5081}
+
+stack_was_running=$(deploy/stack.sh status | grep -c running || true)
+deploy/stack.sh start
+eval "$(deploy/stack.sh env)"
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ "$stack_was_running" = 2 ] || deploy/stack.sh stop
+}
+trap cleanup INT TERM EXIT
+
+echo "building (Release)…"
+dotnet build Analytics.sln -c Release -nologo -v q -clp:ErrorsOnly
+bin() { echo "$repo/$1/bin/Release/net10.0"; }
+worker="dotnet $(bin Ingest.Worker)/Ingest.Worker.dll"
+$worker migrate
+
+keys=.local/dev-keys.env
+if [ ! -f "$keys" ]; then
+  $worker source add dev "Development" --origins '*' >/dev/null
+  printf 'WRITE_KEY=%s\nREAD_KEY=%s\n' "$($worker key create dev write)" "$($worker key create dev read)" >"$keys"
+  chmod 600 "$keys"
+  echo "created source 'dev' with a write key and a read key (kept in $keys):"
+  cat "$keys"
+fi
+. "$keys"
+
+(cd "$(bin Ingest.Worker)" && ASPNETCORE_URLS=http://127.0.0.1:$worker_port exec dotnet Ingest.Worker.dll) & pids+=($!)
+(cd "$(bin Ingest.Api)" && ASPNETCORE_URLS=http://127.0.0.1:$api_port exec dotnet Ingest.Api.dll) & pids+=($!)
+
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$api_port/health/ready" >/dev/null && break
+  sleep 1
+done
+cat <<MSG
+
+Ingest.Api    http://127.0.0.1:$api_port   (OpenAPI: /openapi/v1.json, health: /health/ready)
+Ingest.Worker http://127.0.0.1:$worker_port   (health: /health/ready)
+Send a first event:
+  curl -u '$WRITE_KEY:' -H 'Content-Type: application/json' -d '{"userId":"alice","event":"Signed Up","properties":{"plan":"pro"}}' http://127.0.0.1:$api_port/v1/track
+See it stored:
+  psql -h 127.0.0.1 -p $INGEST_PG_PORT -U postgres ingest -c 'select source_id, event, user_id, "timestamp", stored_at from events order by id desc limit 5'
+Ctrl+C stops everything.
+MSG
+wait -n "${pids[@]}"
