@@ -88,4 +88,29 @@ public sealed class When_a_server_is_down
         Assert.That(await conn.ExecuteScalarAsync<long>("select count(*) from events where event = 'DB down'"), Is.Zero,
             "the API wrote nothing to PostgreSQL: only the worker stores events");
     }
+
+    [Test]
+    public async Task An_API_started_while_the_database_is_down_serves_the_keys_it_saved_before()
+    {
+        var snapshot = Path.Combine(Path.GetTempPath(), $"keys-{Guid.NewGuid():N}.json");
+        var settings = new Dictionary<string, string?> { ["Ingest:Keys:SnapshotPath"] = snapshot };
+        using (var first = new ApiHost(settings))
+            (await first.StartAsync(_key)).Dispose();
+
+        await TestStack.StackAsync("stop-postgres");
+        try
+        {
+            using var second = new ApiHost(settings);
+            using var client = await second.StartAsync(_key);
+            using var response = await client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "Cold start" }));
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await second.EventsOnQueueAsync(1), Has.Count.EqualTo(1));
+        }
+        finally
+        {
+            await TestStack.StackAsync("start-postgres");
+            File.Delete(snapshot);
+        }
+    }
 }
