@@ -18,7 +18,7 @@ namespace Ingest.ServiceDefaults.Logging;
 /// </summary>
 sealed class DurableBuffer : IDisposable
 {
-    const string FilePrefix = "buffer-", FileSuffix = ".clef", BookmarkName = "bookmark";
+    const string FilePrefix = "buffer-", FileSuffix = ".clef", BookmarkName = "bookmark", LockName = "lock";
 
     public sealed record Position(string File, long Offset);
 
@@ -26,6 +26,7 @@ sealed class DurableBuffer : IDisposable
     readonly string _bookmarkPath;
     readonly long _fileSizeLimit, _sizeLimit;
     readonly Lock _gate = new();
+    readonly FileStream _lock;
     FileStream? _writing;
     long _nextSequence;
     Position? _bookmark;
@@ -39,6 +40,15 @@ sealed class DurableBuffer : IDisposable
         _fileSizeLimit = fileSizeLimit;
         _sizeLimit = sizeLimit;
         Directory.CreateDirectory(_folder);
+        // Two processes on one folder would interleave files and bookmarks: the second one fails at start.
+        try
+        {
+            _lock = new FileStream(Path.Combine(_folder, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The Seq buffer folder {_folder} is in use by another process; give each process its own Ingest:Seq:BufferPath", ex);
+        }
         // Always a new file after a restart: a file left by a crash may end in half a line.
         _nextSequence = BufferFiles().Select(f => long.Parse(f.Name[FilePrefix.Length..^FileSuffix.Length], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max() + 1;
         _bookmark = ReadBookmark();
@@ -158,6 +168,7 @@ sealed class DurableBuffer : IDisposable
         {
             _writing?.Dispose();
             _writing = null;
+            _lock.Dispose();
         }
     }
 

@@ -103,7 +103,7 @@ public static class LoggingExtensions
 
         if (!string.IsNullOrWhiteSpace(seq.ServerUrl))
         {
-            if (seq.BufferPath is not null) seq.BufferPath = Path.Combine(builder.Environment.ContentRootPath, seq.BufferPath);
+            if (seq.BufferPath is not null) seq.BufferPath = Path.Combine(builder.Environment.ContentRootPath, seq.BufferPath.Replace("{service}", service, StringComparison.Ordinal));
             configuration.WriteTo.Sink(new SeqSink(seq, identity));
         }
 

@@ -16,7 +16,7 @@ public sealed class SeqSinkOptions
     /// <summary>Sent as X-Seq-ApiKey when set.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Durable mode when set: events are appended to files in this folder and shipped from there.</summary>
+    /// <summary>Durable mode when set: events are appended to files in this folder and shipped from there. One process per folder ("{service}" is replaced).</summary>
     public string? BufferPath { get; set; }
 
     [Range(1, 100_000)] public int BatchPostingLimit { get; set; } = 1000;

@@ -17,24 +17,33 @@ public class When_logging_through_the_seq_sink
     const int Events = 50_000;
     static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
 
+    /// <summary>Does nothing but count: the cost of Serilog itself (template, properties, enrichment).</summary>
     sealed class NullSink : ILogEventSink
     {
-        public void Emit(LogEvent logEvent) { }
+        public long Count;
+        public void Emit(LogEvent logEvent) => Count++;
     }
 
-    static (double CallerMicroseconds, TimeSpan Cpu) Measure(ILogEventSink sink, Func<bool> delivered)
+    /// <summary>Best of three runs (the box is shared): caller time per event, and process CPU per event until delivered.</summary>
+    static (double CallerMicroseconds, double CpuMicroseconds) Measure(Func<ILogEventSink> createSink, Func<long> delivered)
     {
-        using var logger = new LoggerConfiguration().WriteTo.Sink(sink).Enrich.WithProperty("Service", "ingest-worker").CreateLogger();
-        for (var i = 0; i < 2_000; i++) logger.Information("Warm-up {N}", i);
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < Events; i++)
-            logger.Information("Transaction {TransactionId} committed {EventCount} events in {ElapsedMs} ms", i, 250, 3.25);
-        var caller = clock.Elapsed.TotalMicroseconds / Events;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!delivered() && DateTime.UtcNow < deadline) Thread.Sleep(10);
-        Assert.That(delivered(), Is.True, "every event reached Seq");
-        return (caller, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+        var best = (Caller: double.MaxValue, Cpu: double.MaxValue);
+        for (var run = 0; run < 3; run++)
+        {
+            var before = delivered();
+            using var logger = new LoggerConfiguration().WriteTo.Sink(createSink()).Enrich.WithProperty("Service", "ingest-worker").CreateLogger();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < Events; i++)
+                logger.Information("Transaction {TransactionId} committed {EventCount} events in {ElapsedMs} ms", i, 250, 3.25);
+            var caller = clock.Elapsed.TotalMicroseconds / Events;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (delivered() - before < Events && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            Assert.That(delivered() - before, Is.EqualTo(Events), "every event reached Seq, once");
+            var used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / Events;
+            best = (Math.Min(best.Caller, caller), Math.Min(best.Cpu, used));
+        }
+        return best;
     }
 
     [Test]
@@ -44,17 +53,17 @@ public class When_logging_through_the_seq_sink
         var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingest-seq-overhead-" + Guid.NewGuid().ToString("N"))).FullName;
         try
         {
-            int Count() => seq.Requests.Where(r => r.Status == 201).Sum(r => r.Lines.Count(l => l.Contains("committed", StringComparison.Ordinal)));
-
-            var none = Measure(new NullSink(), () => true);
-            var memory = Measure(new SeqSink(new SeqSinkOptions { ServerUrl = seq.ServerUrl, Period = TimeSpan.FromMilliseconds(200) }), () => Count() >= Events);
-            var durable = Measure(new SeqSink(new SeqSinkOptions { ServerUrl = seq.ServerUrl, Period = TimeSpan.FromMilliseconds(200), BufferPath = folder }), () => Count() >= 2 * Events);
+            var nulls = new NullSink();
+            var none = Measure(() => nulls, () => nulls.Count);
+            var memory = Measure(() => new SeqSink(new SeqSinkOptions { ServerUrl = seq.ServerUrl, Period = TimeSpan.FromMilliseconds(200) }), () => seq.AcceptedEventCount);
+            var durable = Measure(() => new SeqSink(new SeqSinkOptions { ServerUrl = seq.ServerUrl, Period = TimeSpan.FromMilliseconds(200), BufferPath = folder }), () => seq.AcceptedEventCount);
 
             var report = $"""
-                Logging {Events:N0} events (3 properties + 1 enriched), per event on the calling thread / process CPU until Seq had them all:
-                  null sink:          {none.CallerMicroseconds,6:0.00} µs / {none.Cpu.TotalMilliseconds * 1000 / Events,6:0.00} µs
-                  Seq sink, memory:   {memory.CallerMicroseconds,6:0.00} µs / {memory.Cpu.TotalMilliseconds * 1000 / Events,6:0.00} µs
-                  Seq sink, durable:  {durable.CallerMicroseconds,6:0.00} µs / {durable.Cpu.TotalMilliseconds * 1000 / Events,6:0.00} µs
+                Logging {Events:N0} events (3 properties + 1 enriched), best of 3, per event: time on the calling thread / process CPU
+                until the fake Seq (in this process, so its HTTP work is included) had them all:
+                  null sink:          {none.CallerMicroseconds,6:0.00} µs / {none.CpuMicroseconds,6:0.00} µs
+                  Seq sink, memory:   {memory.CallerMicroseconds,6:0.00} µs / {memory.CpuMicroseconds,6:0.00} µs
+                  Seq sink, durable:  {durable.CallerMicroseconds,6:0.00} µs / {durable.CpuMicroseconds,6:0.00} µs
                 """;
             await TestContext.Out.WriteLineAsync(report);
             await TestContext.Progress.WriteLineAsync(report);

@@ -335,6 +335,14 @@ public class When_buffering_durably : SeqSinkSpec
     }
 
     [Test]
+    public void A_second_process_on_the_same_folder_is_refused_at_start()
+    {
+        using var first = new SeqSink(Options(o => o.BufferPath = _folder));
+        var error = Assert.Throws<IOException>(() => new SeqSink(Options(o => o.BufferPath = _folder)).Dispose());
+        Assert.That(error!.Message, Does.Contain("in use by another process"));
+    }
+
+    [Test]
     public async Task A_refused_payload_is_kept_beside_the_buffer_and_shipping_goes_on()
     {
         Seq.AnswerNext(400);
