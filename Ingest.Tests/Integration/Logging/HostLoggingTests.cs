@@ -63,6 +63,41 @@ public class When_a_host_logs_with_seq_configured
         }
     }
 
+    [NonParallelizable]
+    [TestCase("Production", true)]
+    [TestCase("Development", false)]
+    public void The_console_writes_clef_in_production_and_text_in_development(string environment, bool clef)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Ingest:Logging:File:Enabled"] = "false" });
+        builder.AddIngestLogging("ingest-test");
+        var console = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(console);
+        try
+        {
+            using var host = builder.Build();
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Api").LogWarning("Broker not confirming for {ElapsedMs} ms", 250);
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        var line = console.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("Broker not confirming", StringComparison.Ordinal));
+        if (clef)
+        {
+            var json = JsonDocument.Parse(line).RootElement;
+            Assert.That(json.GetProperty("@m").GetString(), Is.EqualTo("Broker not confirming for 250 ms"));
+            Assert.That(json.GetProperty("@l").GetString(), Is.EqualTo("Warning"));
+            Assert.That(json.GetProperty("Service").GetString(), Is.EqualTo("ingest-test"));
+        }
+        else
+        {
+            Assert.That(line, Does.Match(@"^\[\d\d:\d\d:\d\d\.\d{3} WRN\] Api: Broker not confirming for 250 ms"));
+        }
+    }
+
     [Test]
     public void A_bad_setting_stops_the_host_and_names_the_setting()
     {
