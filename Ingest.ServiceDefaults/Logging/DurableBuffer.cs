@@ -100,17 +100,24 @@ sealed class DurableBuffer : IDisposable
                 using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
                 {
                     var available = stream.Length - offset;
-                    var buffer = new byte[Math.Max(0, Math.Min(available, maxBytes))];
+                    var limit = (int)Math.Max(0, Math.Min(available, maxBytes));
+                    // Read in growing chunks until enough lines: a batch of small events needs far less than maxBytes.
+                    var buffer = new byte[Math.Min(limit, 256 * 1024)];
+                    int filled = 0, scanned = 0, count = 0, end = 0;
                     stream.Position = offset;
-                    stream.ReadExactly(buffer);
-                    int count = 0, end = 0;
-                    for (var i = 0; i < buffer.Length && count < maxEvents; i++)
-                        if (buffer[i] == (byte)'\n') (count, end) = (count + 1, i + 1);
+                    while (count < maxEvents && filled < limit)
+                    {
+                        if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, limit));
+                        var read = stream.Read(buffer, filled, buffer.Length - filled);
+                        if (read == 0) break;
+                        for (filled += read; scanned < filled && count < maxEvents; scanned++)
+                            if (buffer[scanned] == (byte)'\n') (count, end) = (count + 1, scanned + 1);
+                    }
 
                     if (count > 0)
                     {
                         _shipping = file.Name;
-                        var full = count == maxEvents || !newest || available > buffer.Length;
+                        var full = count == maxEvents || !newest || available > end;
                         return (buffer.AsMemory(0, end), count, full, new Position(file.Name, offset + end));
                     }
                     if (newest) return null; // still being written

@@ -72,12 +72,12 @@ public sealed class SeqSink : ILogEventSink, IDisposable
         _time = time ?? TimeProvider.System;
         _identity = identity?.ToArray() ?? [];
         _endpoint = new Uri(options.ServerUrl.TrimEnd('/') + "/api/events/raw");
-        // A bounded connection lifetime, so a Seq that moves (DNS) is found again (as the official sink does).
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.RequestTimeout };
         if (options.BufferPath is null)
             _queue = Channel.CreateBounded<LogEvent>(new BoundedChannelOptions(options.QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         else
             _buffer = new DurableBuffer(options.BufferPath, options.BufferFileSizeLimitBytes, options.BufferSizeLimitBytes);
+        // A bounded connection lifetime, so a Seq that moves (DNS) is found again (as the official sink does).
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.RequestTimeout };
         _lastReport = _time.GetUtcNow();
         _shipping = Task.Run(ShipUntilStoppedAsync);
     }

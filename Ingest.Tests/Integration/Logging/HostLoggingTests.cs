@@ -124,7 +124,7 @@ public class When_the_api_logs_requests
 
     static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
 
-    static async Task<(WebApplication App, HttpClient Client)> StartApiAsync(SeqListener seq, params (string Key, string Value)[] settings)
+    static async Task<(WebApplication App, HttpClient Client)> StartApiAsync(SeqListener seq, CancellationToken cancellationToken, params (string Key, string Value)[] settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -153,7 +153,7 @@ public class When_the_api_logs_requests
             return Results.Ok();
         });
         app.MapGet("/boom", string () => throw new InvalidOperationException("handler failed"));
-        await app.StartAsync(Ct);
+        await app.StartAsync(cancellationToken);
         return (app, new HttpClient { BaseAddress = new Uri(app.Urls.Single()) });
     }
 
@@ -164,7 +164,7 @@ public class When_the_api_logs_requests
     public async Task Failures_and_slow_requests_are_logged_fast_successes_only_summarised_and_no_secret_is_logged()
     {
         await using var seq = await SeqListener.StartAsync(Ct);
-        var (app, client) = await StartApiAsync(seq);
+        var (app, client) = await StartApiAsync(seq, Ct);
         var traceId = ActivityTraceId.CreateRandom();
         using (client)
         await using (app)
@@ -216,7 +216,7 @@ public class When_the_api_logs_requests
     public async Task Past_the_budget_requests_are_counted_in_the_summary_instead()
     {
         await using var seq = await SeqListener.StartAsync(Ct);
-        var (app, client) = await StartApiAsync(seq, ("Ingest:Logging:Requests:MaxEventsPerSecond", "0"));
+        var (app, client) = await StartApiAsync(seq, Ct, ("Ingest:Logging:Requests:MaxEventsPerSecond", "0"));
         using (client)
         await using (app)
         {
