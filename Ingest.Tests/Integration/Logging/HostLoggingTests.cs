@@ -11,12 +11,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Serilog.Debugging;
 
 namespace Ingest.Tests.Integration.Logging;
 
 [CancelAfter(60_000)]
 public class When_a_host_logs_with_seq_configured
 {
+    // AddIngestLogging turns Serilog's SelfLog on (standard error): do not leave it on for the next tests.
+    [TearDown]
+    public void TurnSelfLogOff() => SelfLog.Disable();
+
     static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
 
     [Test]
@@ -117,6 +122,10 @@ public class When_a_host_logs_with_seq_configured
 [CancelAfter(60_000)]
 public class When_the_api_logs_requests
 {
+    // AddIngestLogging turns Serilog's SelfLog on (standard error): do not leave it on for the next tests.
+    [TearDown]
+    public void TurnSelfLogOff() => SelfLog.Disable();
+
     const string WriteKey = "wk_live_SECRET_in_basic_auth";
     const string BearerKey = "wk_live_SECRET_in_bearer";
     const string QueryKey = "wk_live_SECRET_in_query";
