@@ -10,6 +10,7 @@ builder.AddTracking();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+app.UseIngestRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UsePreflight();

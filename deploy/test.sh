@@ -10,10 +10,16 @@ deploy/stack.sh start || { echo "0 passed, 1 failed"; exit 1; }
 trap 'deploy/stack.sh stop >/dev/null 2>&1' EXIT
 eval "$(deploy/stack.sh env)"
 
+# Benchmarks run with deploy/bench.sh; a caller's --filter narrows the rest.
+filter="TestCategory!=Benchmark"
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--filter" ] && [ $# -gt 1 ]; then filter="$filter&($2)"; shift 2; else args+=("$1"); shift; fi
+done
+
 results=$repo/.local/test-results
 rm -rf "$results"
-dotnet test Analytics.sln -c Release --logger trx --results-directory "$results" \
-  --filter "TestCategory!=Benchmark" "$@"
+dotnet test Analytics.sln -c Release --logger trx --results-directory "$results" --filter "$filter" "${args[@]}"
 rc=$?
 
 read -r passed failed < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*' |

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Ingest.Contracts;
 using Ingest.ServiceDefaults;
+using Ingest.ServiceDefaults.Logging;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,10 @@ public sealed class BrokerUnavailableException(string message, Exception? inner 
 /// </summary>
 public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log) : BackgroundService
 {
-    sealed record Pending(IReadOnlyList<AnalyticsEvent> Events, TaskCompletionSource Confirmed);
+    /// <summary>The header listing the trace id of every request whose events a broker message carries.</summary>
+    public const string TraceIdsHeader = "Ingest-Trace-Ids";
+
+    sealed record Pending(IReadOnlyList<AnalyticsEvent> Events, string? TraceParent, TaskCompletionSource Confirmed);
 
     readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.MaxPendingRequests)
     {
@@ -33,7 +37,7 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
     /// <exception cref="BrokerUnavailableException">Not confirmed within the timeout, or too many requests waiting.</exception>
     public async Task PublishAsync(IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
     {
-        var pending = new Pending(events, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(events, Activity.Current?.Id, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_pending.Writer.TryWrite(pending))
             throw new BrokerUnavailableException("The API is waiting on the broker for too many requests already.");
         try
@@ -92,7 +96,11 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
             var events = new List<AnalyticsEvent>(eventCount);
             foreach (var pending in batch) events.AddRange(pending.Events);
             using var timeout = new CancellationTokenSource(options.Value.ConfirmTimeout);
-            await endpoint.Send(new EventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), timeout.Token);
+            // The message continues the first request's trace; the header names every request's, for the worker to log.
+            var traceParents = batch.Select(p => p.TraceParent).ToList();
+            using var activity = IngestTracing.StartFor("publish events", ActivityKind.Producer, traceParents);
+            var traceIds = string.Join(',', IngestTracing.TraceIds(traceParents));
+            await endpoint.Send(new EventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(TraceIdsHeader, traceIds), timeout.Token);
             foreach (var pending in batch) pending.Confirmed.TrySetResult();
         }
         catch (Exception e)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
 using Ingest.Contracts;
+using Ingest.ServiceDefaults.Logging;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -67,7 +68,7 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
         if (invalid is not null) return Problem(invalid);
         var (key, refused) = TrackingRequest.Authenticate(request, root, keys);
         if (refused is not null) return Problem(refused);
-        http.Items["SourceId"] = key!.SourceId;
+        http.Items[RequestLogging.SourceItem] = key!.SourceId;
 
         if (request.Headers.Origin.ToString() is { Length: > 0 } origin)
         {
