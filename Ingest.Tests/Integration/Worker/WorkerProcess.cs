@@ -164,6 +164,11 @@ public static class Eventually
             {
                 break;
             }
+            catch (Npgsql.NpgsqlException e) when (e.IsTransient)
+            {
+                // the test's own pooled connections break when PostgreSQL restarts: ask again
+                await Task.Delay(200, CancellationToken.None);
+            }
         }
         Assert.Fail($"not within {within.TotalSeconds:0} s: {describe()}");
     }
