@@ -8,11 +8,14 @@ public static class DatabaseErrors
 {
     /// <summary>
     /// The database is unreachable, restarting, overloaded or lost a race (connection refused or reset, admin
-    /// shutdown, too many connections, deadlock, serialization failure…): retrying later can succeed.
+    /// shutdown, too many connections, deadlock, serialization failure…), or it refuses this worker's connection
+    /// (class 28: bad credentials; 3D000: no such database): retrying later can succeed, and none of it is the
+    /// batch's fault. Retrying a refused connection, rather than failing the batch, keeps a misconfigured deploy
+    /// from draining the whole queue into the error queue.
     /// </summary>
     public static bool IsTransient(Exception e) => e switch
     {
-        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        PostgresException pg => pg.IsTransient || pg.SqlState is ['0', '8', ..] or ['5', '7', 'P', ..] or ['2', '8', ..] or "3D000",
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
         SocketException or TimeoutException => true,
         _ => false,

@@ -26,6 +26,8 @@ public sealed class When_a_database_error_is_classified
     [TestCase("40P01")] // deadlock
     [TestCase("40001")] // serialization failure
     [TestCase("08006")] // connection failure
+    [TestCase("28P01")] // password authentication failed: a deploy fault, not the batch's
+    [TestCase("3D000")] // the database does not exist (yet)
     public void Outages_and_races_are_retried(string sqlState)
     {
         Assert.That(DatabaseErrors.IsTransient(Postgres(sqlState)), Is.True);
