@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ingest.Contracts;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -17,12 +18,15 @@ public sealed record WriteResult(int Inserted, int Duplicates, IReadOnlyList<Ref
 
 /// <summary>
 /// Writes a batch of events and its row in the transaction log in one transaction, idempotent on (source, message id).
-/// The usual case is one statement, so one round trip: the events through unnest, then the log row counting what was
-/// inserted. When PostgreSQL refuses some events' data, the batch is bisected under savepoints in one transaction
-/// until each refused event stands alone; the rest are stored, the refused go to quarantined_events with the reason.
+/// A small batch is one statement (the events as arrays through unnest, then the log row); a large one is a binary COPY
+/// into a temporary staging table and one statement that inserts from it and logs the transaction. When PostgreSQL refuses some events' data, the batch is bisected (events through unnest) under
+/// savepoints in one transaction until each refused event stands alone; the rest are stored, the refused go to
+/// quarantined_events with the reason.
 /// </summary>
-public sealed class EventWriter(NpgsqlDataSource db)
+public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> options)
 {
+    readonly int _copyFromEvents = options.Value.CopyFromEvents;
+
     const string EventColumns = """
         source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
         original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations
@@ -52,6 +56,29 @@ public sealed class EventWriter(NpgsqlDataSource db)
         inserted as (
             insert into events ({EventColumns})
             select * from batch
+            on conflict (source_id, message_id) do nothing
+            returning 1
+        ),
+        {EarlierFailedAttempt}
+        insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, inserted, duplicates, attempt)
+        select @transaction_id, @worker_host, @started_at, clock_timestamp(), 'committed', @broker_messages, @event_count,
+               count(*), @event_count - count(*), @attempt
+        from inserted
+        returning inserted
+        """;
+
+    /// <summary>The staging table of this connection's session, emptied by every commit or rollback.</summary>
+    const string CreateStagingTable = $"""
+        create temp table if not exists events_in on commit delete rows as
+        select {EventColumns} from events with no data
+        """;
+
+    const string CopyIntoStaging = $"copy events_in ({EventColumns}) from stdin (format binary)";
+
+    const string InsertStagedAndLogTransaction = $"""
+        with inserted as (
+            insert into events ({EventColumns})
+            select {EventColumns} from events_in
             on conflict (source_id, message_id) do nothing
             returning 1
         ),
@@ -97,11 +124,9 @@ public sealed class EventWriter(NpgsqlDataSource db)
         PostgresException refusal;
         try
         {
-            await using var cmd = db.CreateCommand(InsertEventsAndLogTransaction);
-            AddEvents(cmd, events);
-            AddTransaction(cmd, attempt, events.Count);
-            AddFailure(cmd, attempt.UnrecordedFailure);
-            var inserted = (int)(await cmd.ExecuteScalarAsync(ct))!;
+            var inserted = events.Count >= _copyFromEvents
+                ? await CopyAndInsertAsync(attempt, events, ct)
+                : await InsertInOneStatementAsync(attempt, events, ct);
             return new WriteResult(inserted, events.Count - inserted, []);
         }
         catch (PostgresException e) when (DatabaseErrors.IsRefusedData(e))
@@ -110,6 +135,74 @@ public sealed class EventWriter(NpgsqlDataSource db)
         }
         return await WriteIsolatingRefusedAsync(attempt, events, refusal, ct);
     }
+
+    /// <summary>
+    /// Large batches: binary COPY into the session's staging table, then one statement that inserts what is new and
+    /// logs the transaction, in one transaction (four round trips). The worker's benchmark measured it about twice as
+    /// fast as the unnest statement from 1,000 events a batch, and three times slower at 100 (see
+    /// <see cref="WorkerOptions.CopyFromEvents"/>).
+    /// </summary>
+    async Task<int> CopyAndInsertAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var create = new NpgsqlCommand(CreateStagingTable, conn, tx))
+            await create.ExecuteNonQueryAsync(ct);
+        await using (var copy = await conn.BeginBinaryImportAsync(CopyIntoStaging, ct))
+        {
+            foreach (var e in events)
+            {
+                await copy.StartRowAsync(ct);
+                await WriteAsync(copy, e.SourceId, ct);
+                await WriteAsync(copy, e.MessageId, ct);
+                await WriteAsync(copy, e.Type, ct);
+                await WriteAsync(copy, e.Event, ct);
+                await WriteAsync(copy, e.Name, ct);
+                await WriteAsync(copy, e.UserId, ct);
+                await WriteAsync(copy, e.AnonymousId, ct);
+                await WriteAsync(copy, e.GroupId, ct);
+                await WriteAsync(copy, e.PreviousId, ct);
+                await copy.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                await WriteAsync(copy, e.OriginalTimestamp, ct);
+                await WriteAsync(copy, e.SentAt, ct);
+                await copy.WriteAsync(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                await copy.WriteAsync(e.TimestampClamped, NpgsqlDbType.Boolean, ct);
+                await WriteAsync(copy, e.Properties, ct);
+                await WriteAsync(copy, e.Traits, ct);
+                await WriteAsync(copy, e.Context, ct);
+                await WriteAsync(copy, e.Integrations, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        int inserted;
+        await using (var cmd = new NpgsqlCommand(InsertStagedAndLogTransaction, conn, tx))
+        {
+            AddTransaction(cmd, attempt, events.Count);
+            AddFailure(cmd, attempt.UnrecordedFailure);
+            inserted = (int)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        await tx.CommitAsync(ct);
+        return inserted;
+    }
+
+    /// <summary>Small batches: the events as arrays through unnest and the log row, in one statement, so one round trip and one transaction.</summary>
+    async Task<int> InsertInOneStatementAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(InsertEventsAndLogTransaction);
+        AddEvents(cmd, events);
+        AddTransaction(cmd, attempt, events.Count);
+        AddFailure(cmd, attempt.UnrecordedFailure);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    static Task WriteAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken ct) =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, NpgsqlDbType.Text, ct);
+
+    static Task WriteAsync(NpgsqlBinaryImporter copy, DateTimeOffset? value, CancellationToken ct) =>
+        value is { } v ? copy.WriteAsync(v.UtcDateTime, NpgsqlDbType.TimestampTz, ct) : copy.WriteNullAsync(ct);
+
+    static Task WriteAsync(NpgsqlBinaryImporter copy, JsonElement? value, CancellationToken ct) =>
+        value is { } v ? copy.WriteAsync(v.GetRawText(), NpgsqlDbType.Jsonb, ct) : copy.WriteNullAsync(ct);
 
     /// <summary>Records a failed attempt. Best effort: the database may be the thing that failed.</summary>
     public async Task<bool> TryRecordFailureAsync(TransactionAttempt attempt, int eventCount, FailedAttempt failure, CancellationToken ct)

@@ -22,6 +22,13 @@ public sealed class WorkerOptions : IValidatableObject
     /// <summary>Unacknowledged messages RabbitMQ hands this worker: the bound on what it holds in memory, also while the database is down.</summary>
     [Range(1, 65535)] public int PrefetchCount { get; set; } = 200;
 
+    /// <summary>
+    /// Batches of at least this many events are written by binary COPY into a staging table, smaller ones by a single
+    /// unnest statement. Measured on the reference machine (When_the_event_writer_writes_batches): unnest was about
+    /// three times faster at 100 events a batch, COPY about twice as fast from 1,000.
+    /// </summary>
+    [Range(1, int.MaxValue)] public int CopyFromEvents { get; set; } = 500;
+
     /// <summary>First delay before retrying a transient database failure; it doubles (with jitter) up to <see cref="RetryMaxDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")] public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
