@@ -18,10 +18,11 @@ public sealed record WriteResult(int Inserted, int Duplicates, IReadOnlyList<Ref
 
 /// <summary>
 /// Writes a batch of events and its row in the transaction log in one transaction, idempotent on (source, message id).
-/// A small batch is one statement (the events as arrays through unnest, then the log row); a large one is a binary COPY
-/// into a temporary staging table and one statement that inserts from it and logs the transaction. When PostgreSQL refuses some events' data, the batch is bisected (events through unnest) under
-/// savepoints in one transaction until each refused event stands alone; the rest are stored, the refused go to
-/// quarantined_events with the reason.
+/// A small batch is one statement (the events as arrays through unnest, then the log row); a large one is a binary
+/// COPY into a temporary staging table and one statement that inserts from it and logs the transaction. When
+/// PostgreSQL refuses some events' data, the batch is bisected (events through unnest) under savepoints in one
+/// transaction until each refused event stands alone; the rest are stored, the refused go to quarantined_events with
+/// the reason.
 /// </summary>
 public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> options)
 {
