@@ -1,0 +1,129 @@
+using Ingest.Contracts;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace Ingest.Worker.Persistence;
+
+/// <summary>
+/// Runs one batch write as a transaction of the transaction log: paces it (<see cref="WriteRateLimiter"/>), writes it
+/// (<see cref="EventWriter"/>), and logs every step with stable property names (TransactionId, Status, EventCount,
+/// Inserted, Duplicates, Quarantined, ElapsedMs, Attempt, Error). Transient database failures are retried here, and
+/// only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>, for as long as they
+/// last: the batch stays unacknowledged in RabbitMQ meanwhile, and RabbitMQ delivers no more than the prefetch count.
+/// </summary>
+public sealed class TransactionRunner
+{
+    static readonly ResiliencePropertyKey<BatchState> BatchKey = new("Ingest.Batch");
+    static readonly string WorkerHost = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    readonly EventWriter _writer;
+    readonly WriteRateLimiter _limiter;
+    readonly TimeProvider _time;
+    readonly ILogger<TransactionRunner> _log;
+    readonly ResiliencePipeline _retry;
+
+    public TransactionRunner(EventWriter writer, WriteRateLimiter limiter, IOptions<WorkerOptions> options, TimeProvider time, ILogger<TransactionRunner> log)
+    {
+        _writer = writer;
+        _limiter = limiter;
+        _time = time;
+        _log = log;
+        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.IsTransient),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.Value.RetryBaseDelay,
+                MaxDelay = options.Value.RetryMaxDelay,
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = OnRetryAsync,
+            })
+            .Build();
+    }
+
+    public async Task<WriteResult> WriteAsync(int brokerMessages, IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
+    {
+        var batch = new BatchState(Guid.CreateVersion7(), brokerMessages, events);
+        using var scope = _log.BeginScope(new Dictionary<string, object> { ["TransactionId"] = batch.TransactionId });
+        _log.LogInformation("Transaction {TransactionId} {Status}: {EventCount} events from {BrokerMessages} broker messages",
+            batch.TransactionId, "started", events.Count, brokerMessages);
+
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(BatchKey, batch);
+        try
+        {
+            await _limiter.WaitAsync(events.Count, ct);
+            return await _retry.ExecuteAsync(static (ctx, self) => self.AttemptAsync(ctx.Properties.GetValue(BatchKey, null!), ctx.CancellationToken), context, this);
+        }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+        {
+            _log.LogWarning("Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "failed", batch.Attempt,
+                "worker stopping; the batch is not committed and its broker messages stay unacknowledged for redelivery");
+            throw new OperationCanceledException(e.Message, e, ct);
+        }
+        catch (Exception e)
+        {
+            var error = DatabaseErrors.Describe(e);
+            _log.LogError(e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "failed", batch.Attempt, error);
+            await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), events.Count, batch.Failure(_time.GetUtcNow().UtcDateTime, error), ct);
+            throw;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    async ValueTask<WriteResult> AttemptAsync(BatchState batch, CancellationToken ct)
+    {
+        batch.Begin(_time.GetUtcNow().UtcDateTime);
+        var started = _time.GetTimestamp();
+        var result = await _writer.WriteAsync(batch.CurrentAttempt(), batch.Events, ct);
+        batch.UnrecordedFailure = null;
+        foreach (var refused in result.Quarantined)
+            _log.LogWarning("Transaction {TransactionId} {Status} event {SourceId}/{MessageId}: {Error}",
+                batch.TransactionId, "quarantined", refused.Event.SourceId, refused.Event.MessageId, refused.Reason);
+        _log.LogInformation(
+            "Transaction {TransactionId} {Status}: {EventCount} events, {Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined, attempt {Attempt}, {ElapsedMs} ms",
+            batch.TransactionId, "committed", batch.Events.Count, result.Inserted, result.Duplicates, result.Quarantined.Count, batch.Attempt,
+            (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        return result;
+    }
+
+    async ValueTask OnRetryAsync(OnRetryArguments<object> args)
+    {
+        var batch = args.Context.Properties.GetValue(BatchKey, null!);
+        var error = DatabaseErrors.Describe(args.Outcome.Exception!);
+        _log.LogWarning("Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "failed", batch.Attempt, error);
+        batch.UnrecordedFailure = batch.Failure(_time.GetUtcNow().UtcDateTime, error);
+        if (await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
+            batch.UnrecordedFailure = null;
+        _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms",
+            batch.TransactionId, "retrying", batch.Attempt + 1, (long)args.RetryDelay.TotalMilliseconds);
+    }
+
+    /// <summary>What one batch carries from attempt to attempt.</summary>
+    sealed class BatchState(Guid transactionId, int brokerMessages, IReadOnlyList<AnalyticsEvent> events)
+    {
+        public Guid TransactionId { get; } = transactionId;
+        public int BrokerMessages { get; } = brokerMessages;
+        public IReadOnlyList<AnalyticsEvent> Events { get; } = events;
+        public int Attempt { get; private set; }
+        public DateTime AttemptStartedAt { get; private set; }
+
+        /// <summary>The last failed attempt when the database could not record it; the next attempt records it with its commit.</summary>
+        public FailedAttempt? UnrecordedFailure { get; set; }
+
+        public void Begin(DateTime now)
+        {
+            Attempt++;
+            AttemptStartedAt = now;
+        }
+
+        public TransactionAttempt CurrentAttempt() => new(TransactionId, WorkerHost, BrokerMessages, Math.Max(Attempt, 1), AttemptStartedAt, UnrecordedFailure);
+
+        public FailedAttempt Failure(DateTime now, string error) => new(Math.Max(Attempt, 1), AttemptStartedAt == default ? now : AttemptStartedAt, now, error);
+    }
+}
