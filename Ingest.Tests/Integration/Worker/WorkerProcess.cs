@@ -1,3 +1,4 @@
+extern alias worker;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

@@ -1,5 +1,6 @@
+extern alias worker;
 using System.Net.Sockets;
-using Ingest.Worker.Persistence;
+using worker::Ingest.Worker.Persistence;
 using Npgsql;
 
 namespace Ingest.Tests.Unit.Worker;

@@ -1,5 +1,6 @@
+extern alias worker;
 using System.ComponentModel.DataAnnotations;
-using Ingest.Worker.Persistence;
+using worker::Ingest.Worker.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace Ingest.Tests.Unit.Worker;
