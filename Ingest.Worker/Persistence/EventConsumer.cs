@@ -1,5 +1,7 @@
 using Ingest.Contracts;
+using System.Diagnostics;
 using Ingest.ServiceDefaults;
+using Ingest.ServiceDefaults.Logging;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,13 +13,23 @@ namespace Ingest.Worker.Persistence;
 /// only when this returns, that is after the commit; a throw leaves them to MassTransit: cancellation at shutdown
 /// requeues them, a non-transient failure that is not the data's moves them to the error queue.
 /// </summary>
-public sealed class EventBatchConsumer(TransactionRunner runner) : IConsumer<Batch<EventBatch>>
+public sealed class EventBatchConsumer(TransactionRunner runner, ILogger<EventBatchConsumer> log) : IConsumer<Batch<EventBatch>>
 {
+    /// <summary>Set by Ingest.Api: the trace id of every request whose events a broker message carries.</summary>
+    public const string TraceIdsHeader = "Ingest-Trace-Ids";
+
     public async Task Consume(ConsumeContext<Batch<EventBatch>> context)
     {
         var events = new List<AnalyticsEvent>(context.Message.Sum(m => m.Message.Events.Count));
         foreach (var message in context.Message)
             events.AddRange(message.Message.Events);
+
+        // The transaction continues the first message's trace; TraceIds names every request it stores, so ops find
+        // a request's transaction in Seq from the request's trace id.
+        using var activity = IngestTracing.StartFor("ingest transaction", ActivityKind.Consumer,
+            context.Message.Select(m => m.Headers.Get<string>(IngestTracing.ActivityIdHeader)));
+        var traceIds = context.Message.SelectMany(m => (m.Headers.Get<string>(TraceIdsHeader) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)).Distinct().ToArray();
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["TraceIds"] = traceIds });
         await runner.WriteAsync(context.Message.Length, events, context.CancellationToken);
     }
 }

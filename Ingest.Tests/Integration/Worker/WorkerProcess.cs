@@ -31,12 +31,11 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <summary>The worker_host it writes into ingest_transactions.</summary>
     public string WorkerHost => $"{Environment.MachineName}/{_process.Id}";
 
-    /// <summary>The structured log events so far (Serilog's JSON: MessageTemplate, Level, Properties).</summary>
+    /// <summary>The structured log events so far, as the console writes them in production: CLEF, properties at the top level.</summary>
     public IReadOnlyList<JsonElement> Log => _log.ToArray();
 
     public IEnumerable<JsonElement> Transactions(string status) =>
-        Log.Where(e => e.TryGetProperty("Properties", out var p) && p.TryGetProperty("Status", out var s) && s.GetString() == status)
-           .Select(e => e.GetProperty("Properties"));
+        Log.Where(e => e.TryGetProperty("Status", out var s) && s.GetString() == status);
 
     public string Output => string.Join('\n', _text);
 
@@ -60,8 +59,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             ["Serilog__MinimumLevel__Default"] = "Information",
             ["Serilog__MinimumLevel__Override__MassTransit"] = "Warning",
             ["Serilog__MinimumLevel__Override__Microsoft"] = "Warning",
-            ["Serilog__WriteTo__0__Name"] = "Console",
-            ["Serilog__WriteTo__0__Args__formatter"] = "Serilog.Formatting.Json.JsonFormatter, Serilog",
+            ["Ingest__Logging__Console__Format"] = "Clef",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) start.Environment[key] = value;

@@ -108,7 +108,7 @@ public sealed class When_the_database_is_down
         Assert.That(retried, Is.Not.Empty, "some transactions committed on a later attempt");
         Assert.That(rows.Where(r => r.Status == "failed" && retried.Contains(r.Id)).Select(r => r.Error), Is.Not.Empty.And.All.Not.Null,
             "their failed attempts are in the transaction log with the error");
-        var log = worker.Log.Select(e => e.GetProperty("Properties")).Where(p => p.TryGetProperty("Status", out _)).ToList();
+        var log = worker.Log.Where(p => p.TryGetProperty("Status", out _)).ToList();
         var firstRetry = log.FindIndex(p => p.GetProperty("Status").GetString() == "retrying");
         Assert.That(log.Skip(firstRetry).Any(p => p.GetProperty("Status").GetString() == "committed"), Is.True, "committed after retrying, in the log");
     }
@@ -208,7 +208,7 @@ public sealed class When_the_worker_stops_while_the_database_is_down
                 await worker.StopAsync(TimeSpan.FromSeconds(30));
 
                 Assert.That(worker.ExitCode, Is.Zero, worker.Output);
-                Assert.That(worker.Log.Select(e => e.GetProperty("Properties")).Any(p => p.TryGetProperty("Error", out var error) && error.GetString()!.Contains("worker stopping")),
+                Assert.That(worker.Log.Any(p => p.TryGetProperty("Error", out var error) && error.GetString()!.Contains("worker stopping")),
                     Is.True, "the abandoned transaction is in the log");
             }
             await Eventually.HoldsAsync(async t => await EventSender.ReadyMessagesAsync(sender.Queue, t) == 10, TimeSpan.FromSeconds(30),
