@@ -37,9 +37,13 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// <summary>Stops and starts the PostgreSQL this pipeline writes to, through deploy/stack.sh.</summary>
     public PostgresControl Postgres { get; }
 
-    static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
+    internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
     static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
     static string LogDirectory => Path.Combine(Repo.Root, ".local", "stress-logs");
+
+    /// <summary>The database of the pipeline deploy/bench.sh started (ConnectionStrings__Postgres), when INGEST_API_URL is set.</summary>
+    public static string? ExternalConnectionString =>
+        Environment.GetEnvironmentVariable("INGEST_API_URL") is { Length: > 0 } ? Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") : null;
 
     /// <summary>The pipeline deploy/bench.sh started when INGEST_API_URL is set, else one started here on the stack.</summary>
     public static async Task<PipelineUnderTest> ExternalOrStartAsync(CancellationToken ct)
@@ -60,50 +64,23 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// </summary>
     public static async Task<PipelineUnderTest> StartAsync(bool privatePostgres, CancellationToken ct)
     {
-        var name = $"stress_{Guid.NewGuid():N}"[..15];
-        var database = name;
-        var postgres = privatePostgres
-            ? new PostgresControl(FreePort(), Path.Combine(Repo.Root, ".local", "stress-private-pg"))
-            : new PostgresControl(StackPgPort, StackDirectory: null);
-        if (privatePostgres) await postgres.StartAsync(ct);
-        var admin = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database=postgres;Timeout=5";
-        await using (var conn = new NpgsqlConnection(admin))
-            await conn.ExecuteAsync(new CommandDefinition($"create database {database}", cancellationToken: ct));
-        var connectionString = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database={database};Timeout=5";
-
-        async Task CleanUp(CancellationToken token)
-        {
-            NpgsqlConnection.ClearAllPools();
-            try
-            {
-                await using var conn = new NpgsqlConnection(admin);
-                await conn.ExecuteAsync(new CommandDefinition($"drop database if exists {database} with (force)", cancellationToken: token));
-            }
-            finally
-            {
-                if (privatePostgres) await postgres.StopAsync(token);
-            }
-        }
-
-        var apiPort = FreePort();
-        var pipeline = new PipelineUnderTest(new Uri($"http://127.0.0.1:{apiPort}"), connectionString, postgres, CleanUp);
+        var database = await ScratchDatabase.CreateAsync(privatePostgres, ct);
+        var pipeline = new PipelineUnderTest(new Uri($"http://127.0.0.1:{FreePort()}"), database.ConnectionString, database.Postgres,
+            _ => database.DisposeAsync().AsTask());
         try
         {
             var environment = new Dictionary<string, string>
             {
-                ["ConnectionStrings__Postgres"] = connectionString,
+                ["ConnectionStrings__Postgres"] = database.ConnectionString,
                 ["Ingest__Broker__Host"] = "127.0.0.1",
                 ["Ingest__Broker__Port"] = StackAmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Ingest__Broker__Queue"] = name.Replace('_', '-'),
+                ["Ingest__Broker__Queue"] = database.Name.Replace('_', '-'),
             };
-            var migrate = await RunWorkerCommandAsync(environment, ct, "migrate");
-            if (migrate.ExitCode != 0) throw new InvalidOperationException($"Ingest.Worker migrate failed: {migrate.Output}");
-
             var workerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-            pipeline.StartHost("Ingest.Worker", environment, workerUrl, name);
-            pipeline.StartHost("Ingest.Api", environment, pipeline.Api, name);
-            await WaitUntilReadyAsync(new Uri(workerUrl, "/health/ready"), ct);
-            await WaitUntilReadyAsync(new Uri(pipeline.Api, "/health/ready"), ct);
+            var worker = pipeline.StartHost("Ingest.Worker", environment, workerUrl, database.Name);
+            var api = pipeline.StartHost("Ingest.Api", environment, pipeline.Api, database.Name);
+            await WaitUntilReadyAsync(new Uri(workerUrl, "/health/ready"), worker, ct);
+            await WaitUntilReadyAsync(new Uri(pipeline.Api, "/health/ready"), api, ct);
             return pipeline;
         }
         catch
@@ -153,7 +130,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         }
     }
 
-    void StartHost(string project, Dictionary<string, string> environment, Uri url, string runName)
+    (Process Process, string Log) StartHost(string project, Dictionary<string, string> environment, Uri url, string runName)
     {
         var dll = Repo.HostDll(project);
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build the solution ({Repo.Configuration}) first.", dll);
@@ -166,28 +143,36 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
-        var log = TextWriter.Synchronized(new StreamWriter(Path.Combine(LogDirectory, $"{runName}-{project}.log")) { AutoFlush = true });
+        var logPath = Path.Combine(LogDirectory, $"{runName}-{project}.log");
+        var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
         var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {dll} did not start");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         hosts.Add(process);
+        return (process, logPath);
     }
 
-    static async Task<(int ExitCode, string Output)> RunWorkerCommandAsync(Dictionary<string, string> environment, CancellationToken ct, params string[] args)
+    internal static async Task<(int ExitCode, string Output)> RunWorkerCommandAsync(Dictionary<string, string> environment, CancellationToken ct, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", [Repo.HostDll("Ingest.Worker"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (key, value) in environment) start.Environment[key] = value;
         return await Processes.RunAsync(start, TimeSpan.FromSeconds(60), ct);
     }
 
-    static async Task WaitUntilReadyAsync(Uri health, CancellationToken ct)
+    static async Task WaitUntilReadyAsync(Uri health, (Process Process, string Log) host, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string last = "no answer";
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
+            if (host.Process.HasExited)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct); // let the last lines reach the log
+                var tail = string.Join('\n', (await File.ReadAllLinesAsync(host.Log, ct)).TakeLast(5));
+                throw new InvalidOperationException($"{host.Log} ended with exit code {host.Process.ExitCode} before {health} was ready:\n{tail}");
+            }
             try
             {
                 using var response = await Http.Client.GetAsync(health, ct);
@@ -200,10 +185,10 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             }
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
         }
-        throw new TimeoutException($"{health} was not ready within 60 s: {last} (logs in {LogDirectory})");
+        throw new TimeoutException($"{health} was not ready within 60 s: {last} (log: {host.Log})");
     }
 
-    static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -27,9 +27,10 @@ public static class MeasuredCeilings
     }
 
     /// <summary>Binary COPY of 5,000 event rows at a time from one connection, into a temporary table shaped like events.</summary>
-    public static Task<ScenarioResult> CopyAsync(string connectionString, CancellationToken ct)
+    /// <remarks>In the database of the pipeline bench.sh started, else in a scratch database migrated for it.</remarks>
+    public static Task<ScenarioResult> CopyAsync(CancellationToken ct)
     {
-        lock (Gate) return copy ??= MeasureCopyAsync(connectionString, ct);
+        lock (Gate) return copy ??= MeasureCopyAsync(ct);
     }
 
     static async Task<ScenarioResult> MeasureKestrelAsync(CancellationToken ct)
@@ -44,9 +45,10 @@ public static class MeasuredCeilings
         return result;
     }
 
-    static async Task<ScenarioResult> MeasureCopyAsync(string connectionString, CancellationToken ct)
+    static async Task<ScenarioResult> MeasureCopyAsync(CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var scratch = PipelineUnderTest.ExternalConnectionString is null ? await ScratchDatabase.CreateAsync(privateCluster: false, ct) : null;
+        await using var connection = new NpgsqlConnection(scratch?.ConnectionString ?? PipelineUnderTest.ExternalConnectionString);
         await connection.OpenAsync(ct);
         var copy = await PostgresCopy.CreateAsync(connection, rowsPerCopy: 5000, ct);
         var scenario = new Scenario("ceiling-postgres-copy", copy.CopyAsync, new ClosedModel(Clients: 1, Duration: Settings.Duration))

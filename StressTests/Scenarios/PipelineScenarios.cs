@@ -149,7 +149,7 @@ public static class PipelineScenarios
         var span = await conn.QuerySingleAsync<(long Count, double Seconds)>(new CommandDefinition(StoredSpan, new { Source = source.Id }, cancellationToken: ct));
         var storedRate = span.Seconds > 0 ? span.Count / span.Seconds : 0;
         result.Figures.Add(("stored end to end", F($"{span.Count} events from the first received_at to the last stored_at in {span.Seconds:0.00} s: {storedRate:0} events/s")));
-        var copy = await MeasuredCeilings.CopyAsync(pipeline.ConnectionString, ct);
+        var copy = await MeasuredCeilings.CopyAsync(ct);
         result.CompareWith(MeasuredCeilings.Copy + " (accepted)", "events/s", result.ItemsRate, copy.ItemsRate);
         result.CompareWith(MeasuredCeilings.Copy + " (stored)", "events/s", storedRate, copy.ItemsRate);
         RunReport.Add(result);
