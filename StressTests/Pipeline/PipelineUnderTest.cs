@@ -99,10 +99,36 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed: {added.Output}");
         var key = await RunWorkerCommandAsync(env, ct, "key", "create", id, "write");
         if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed: {key.Output}");
-        return new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
+        var source = new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
+        await WaitUntilKeyIsAcceptedAsync(source, ct);
+        return source;
     }
 
-    const string CountStoredEvents = "select count(*) from events where source_id = @Source";
+    /// <summary>The message id of the one event that checks a new key; left out of every count of stored events.</summary>
+    public const string ProbeMessageId = "stress-key-probe";
+
+    /// <summary>
+    /// A running API may learn of a new key only after a while (a cache): sends one track event with the new key until it
+    /// is no longer refused with 401, at most 30 s. Any other refusal fails the scenario at once, with the API's answer.
+    /// </summary>
+    async Task WaitUntilKeyIsAcceptedAsync(Source source, CancellationToken ct)
+    {
+        var url = new Uri(Api, "/v1/track");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var result = await Http.PostAsync(url, EventBodies.Track(ProbeMessageId), Http.Basic(source.WriteKey), HttpStatusCode.OK, 1, ct);
+            if (result.IsOk) return;
+            if (result.StatusCode != (int)HttpStatusCode.Unauthorized || clock.Elapsed > TimeSpan.FromSeconds(30))
+                throw new InvalidOperationException($"POST {url} with the new write key of {source.Id} was refused: {result.Error}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+    }
+
+    /// <summary>The events a scenario stored: those of its source, without the key probe.</summary>
+    public const string ScenarioEvents = $"source_id = @Source and message_id <> '{ProbeMessageId}'";
+
+    const string CountStoredEvents = $"select count(*) from events where {ScenarioEvents}";
 
     public async Task<long> CountStoredAsync(string sourceId, CancellationToken ct)
     {

@@ -123,9 +123,9 @@ public static class PipelineScenarios
         return result;
     }
 
-    const string StoredSpan = """
+    const string StoredSpan = $"""
         select count(*) as Count, extract(epoch from max(stored_at) - min(received_at))::float8 as Seconds
-        from events where source_id = @Source
+        from events where {PipelineUnderTest.ScenarioEvents}
         """;
 
     /// <summary>Batches of 100 events, closed model: events/s accepted, then events/s stored end to end, against the COPY ceiling.</summary>
@@ -159,12 +159,12 @@ public static class PipelineScenarios
         return result;
     }
 
-    const string Lag = """
+    const string Lag = $"""
         select percentile_cont(0.5) within group (order by lag) * 1000 as P50,
                percentile_cont(0.99) within group (order by lag) * 1000 as P99,
                max(lag) * 1000 as Max, count(*) as Count
         from (select extract(epoch from stored_at - received_at)::float8 as lag
-              from events where source_id = @Source and received_at >= @From) l
+              from events where {PipelineUnderTest.ScenarioEvents} and received_at >= @From) l
         """;
 
     /// <summary>A steady load of batches (open model); the lag from received_at to stored_at of the events after warm-up.</summary>
