@@ -44,7 +44,7 @@ public static class RunReport
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in results)
         {
-            var ratios = r.Ceilings.Count == 0 ? "" : string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio:P0} of {c.Ceiling}")));
+            var ratios = r.Ceilings.Count == 0 ? "" : string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}")));
             sb.AppendLine(F($"| {r.Name} | {r.Load} | {r.Ok} | {r.Fail} | {r.Rate:0} | {r.ItemsRate:0} | {r.P(50):0.00} | {r.P(99):0.00} | {r.P(100):0.00} | {ratios} |"));
         }
         return sb.ToString();
@@ -70,12 +70,12 @@ public static class RunReport
 
     static IEnumerable<string> Details(ScenarioResult r)
     {
-        yield return F($"calls: {r.Ok} ok, {r.Fail} failed ({r.FailRate:P2}); {r.Rate:0.0} ok calls/s; {r.ItemsRate:0.0} items/s; {r.Bytes / 1048576.0:0.00} MiB");
+        yield return F($"calls: {r.Ok} ok, {r.Fail} failed ({r.FailRate * 100:0.00}%); {r.Rate:0.0} ok calls/s; {r.ItemsRate:0.0} items/s; {r.Bytes / 1048576.0:0.00} MiB");
         yield return F($"latency ms: p50 {r.P(50):0.00}, p75 {r.P(75):0.00}, p95 {r.P(95):0.00}, p99 {r.P(99):0.00}, p99.9 {r.P(99.9):0.00}, max {r.P(100):0.00} (mean {r.Latency.Mean / 1000:0.00})");
         yield return "status codes: " + (r.StatusCodes.Count == 0 ? "none" : string.Join(", ", r.StatusCodes.Select(c => $"{c.Key} ×{c.Value}")));
         foreach (var e in r.Errors.OrderByDescending(e => e.Value)) yield return $"error ×{e.Value}: {e.Key}";
         foreach (var (name, value) in r.Figures) yield return $"{name}: {value}";
-        foreach (var c in r.Ceilings) yield return F($"{c.Measured:0} {c.Unit} is {c.Ratio:P1} of the {c.Ceiling} ceiling ({c.CeilingValue:0} {c.Unit})");
+        foreach (var c in r.Ceilings) yield return F($"{c.Measured:0} {c.Unit} is {c.Ratio * 100:0.0}% of the {c.Ceiling} ceiling ({c.CeilingValue:0} {c.Unit})");
         foreach (var t in r.ThresholdOutcomes) yield return "threshold " + t;
     }
 
@@ -89,7 +89,7 @@ public static class RunReport
         sb.AppendLine(F($"<h1>Stress run {StartedAt:u}</h1><p>{E(Environment.MachineName)}, {Environment.ProcessorCount} cores. Latency of successful calls, from each call's intended start in the open model. Grey: warm-up, left out of the figures.</p>"));
         sb.AppendLine("<table><tr><th>scenario</th><th>load</th><th>ok</th><th>errors</th><th>calls/s</th><th>items/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>vs ceiling</th></tr>");
         foreach (var r in results)
-            sb.AppendLine(F($"<tr><td>{E(r.Name)}</td><td>{E(r.Load)}</td><td>{r.Ok}</td><td>{r.Fail}</td><td>{r.Rate:0}</td><td>{r.ItemsRate:0}</td><td>{r.P(50):0.00}</td><td>{r.P(99):0.00}</td><td>{r.P(100):0.00}</td><td>{E(string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio:P0} of {c.Ceiling}"))))}</td></tr>"));
+            sb.AppendLine(F($"<tr><td>{E(r.Name)}</td><td>{E(r.Load)}</td><td>{r.Ok}</td><td>{r.Fail}</td><td>{r.Rate:0}</td><td>{r.ItemsRate:0}</td><td>{r.P(50):0.00}</td><td>{r.P(99):0.00}</td><td>{r.P(100):0.00}</td><td>{E(string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}"))))}</td></tr>"));
         sb.AppendLine("</table>");
         foreach (var r in results)
         {

@@ -30,7 +30,7 @@ public abstract record LoadModel;
 public sealed record ClosedModel(int Clients, TimeSpan? Duration = null, long? Iterations = null) : LoadModel
 {
     public override string ToString() =>
-        $"closed, {Clients} clients" + (Duration is { } d ? $", {d.TotalSeconds:0.#} s" : "") + (Iterations is { } n ? $", {n} calls" : "");
+        $"closed, {Clients} client{(Clients == 1 ? "" : "s")}" + (Duration is { } d ? $", {d.TotalSeconds:0.#} s" : "") + (Iterations is { } n ? $", {n} calls" : "");
 }
 
 /// <summary>

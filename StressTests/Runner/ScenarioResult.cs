@@ -47,7 +47,7 @@ public sealed class ScenarioResult
     {
         var codes = string.Join(" ", StatusCodes.OrderBy(c => c.Key).Select(c => $"{c.Key}×{c.Value}"));
         var errors = Errors.Count == 0 ? "" : "; errors: " + string.Join("; ", Errors.OrderByDescending(e => e.Value).Take(3).Select(e => $"{e.Key} ×{e.Value}"));
-        var ratios = Ceilings.Count == 0 ? "" : "; " + string.Join(", ", Ceilings.Select(c => $"{c.Ratio:P0} of {c.Ceiling}"));
+        var ratios = Ceilings.Count == 0 ? "" : "; " + string.Join(", ", Ceilings.Select(c => $"{c.Ratio * 100:0}% of {c.Ceiling}"));
         return string.Create(CultureInfo.InvariantCulture,
             $"{Name}: {Ok} ok, {Fail} fail in {MeasuredTime.TotalSeconds:0.00} s, {Rate:0} calls/s, {ItemsRate:0} items/s, " +
             $"p50 {P(50):0.00} p99 {P(99):0.00} max {P(100):0.00} ms; codes {codes}{errors}{ratios}");
