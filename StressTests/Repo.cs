@@ -8,8 +8,14 @@ public static class Repo
     /// <summary>Release or Debug: the configuration this assembly was built in, so the hosts it starts match it.</summary>
     public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
-    /// <summary>&lt;repo&gt;/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;project&gt;.dll, built before this project (see StressTests.csproj).</summary>
-    public static string HostDll(string project) => Path.Combine(Root, project, "bin", Configuration, "net10.0", project + ".dll");
+    /// <summary>
+    /// &lt;repo&gt;/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;project&gt;.dll, built before this project (see StressTests.csproj);
+    /// INGEST_API_DLL or INGEST_WORKER_DLL, when set, names another build to start instead.
+    /// </summary>
+    public static string HostDll(string project) =>
+        Environment.GetEnvironmentVariable(project == "Ingest.Api" ? "INGEST_API_DLL" : "INGEST_WORKER_DLL") is { Length: > 0 } dll
+            ? dll
+            : Path.Combine(Root, project, "bin", Configuration, "net10.0", project + ".dll");
 
     static string FindRoot()
     {

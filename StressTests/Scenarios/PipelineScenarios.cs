@@ -69,13 +69,14 @@ public static class PipelineScenarios
         await pipeline.Postgres.StopAsync(ct);
         var stoppedAt = outage.Elapsed;
         await Task.Delay(downFor, ct);
+        var startRequestedAt = outage.Elapsed;
         await pipeline.Postgres.StartAsync(ct);
         var startedAt = outage.Elapsed;
         var result = await run;
 
         var clock = Stopwatch.StartNew();
         var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(120), ct);
-        result.Figures.Add(("database down", F($"from {stoppedAt.TotalSeconds:0.0} s to {startedAt.TotalSeconds:0.0} s of the run")));
+        result.Figures.Add(("database outage", F($"stop asked at {stopAt.TotalSeconds:0.0} s, down by {stoppedAt.TotalSeconds:0.0} s; start asked at {startRequestedAt.TotalSeconds:0.0} s, up at {startedAt.TotalSeconds:0.0} s; load until {duration.TotalSeconds:0.0} s")));
         result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events, {clock.Elapsed.TotalSeconds:0.0} s after the load ended")));
         RunReport.Add(result);
 

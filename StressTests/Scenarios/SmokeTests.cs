@@ -21,7 +21,7 @@ public sealed class SmokeTests
     public async Task Database_outage_in_small_fails_no_request_and_loses_no_event(CancellationToken ct)
     {
         await using var pipeline = await PipelineUnderTest.StartAsync(privatePostgres: true, ct);
-        await PipelineScenarios.DatabaseOutageAsync(pipeline, "smoke-outage", rate: 50, duration: TimeSpan.FromSeconds(8),
+        await PipelineScenarios.DatabaseOutageAsync(pipeline, "smoke-outage", rate: 50, duration: TimeSpan.FromSeconds(12),
             stopAt: TimeSpan.FromSeconds(2), downFor: TimeSpan.FromSeconds(3), p99Bound: TimeSpan.FromSeconds(2), ct);
     }
 }
