@@ -145,8 +145,9 @@ public sealed class ScenarioRunner(TextWriter progress)
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 var (ok, fail, p99) = stats.Progress(clock.Elapsed);
                 var phase = clock.Elapsed < scenario.WarmUp ? " (warm-up)" : "";
-                await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  [{scenario.Name}] {clock.Elapsed.TotalSeconds:0}{planned} s{phase}: {ok} ok, {fail} fail, last second p99 {p99:0.0} ms"));
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"  [{scenario.Name}] {clock.Elapsed.TotalSeconds:0}{planned} s{phase}: {ok} ok, {fail} fail, last second p99 {p99:0.0} ms");
+                await progress.WriteLineAsync(line.AsMemory(), ct);
             }
         }
         catch (OperationCanceledException)
