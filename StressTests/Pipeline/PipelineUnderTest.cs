@@ -52,7 +52,9 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         {
             var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
                 ?? throw new InvalidOperationException("INGEST_API_URL is set but ConnectionStrings__Postgres is not: the scenarios count stored events there.");
-            return new PipelineUnderTest(new Uri(api), connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
+            var url = new Uri(api);
+            if (!url.IsLoopback) throw new InvalidOperationException($"INGEST_API_URL {api} is not on this machine: the scenarios load only 127.0.0.1.");
+            return new PipelineUnderTest(url, connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
         }
         return await StartAsync(privatePostgres: false, ct);
     }
