@@ -22,12 +22,13 @@ public static class RunReport
         : Path.Combine(Repo.Root, "stress-reports", StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
 
     /// <summary>Adds a result, writes the one-line summary to the console and rewrites the report files.</summary>
-    public static void Add(ScenarioResult result)
+    /// <param name="rewriteOnly">The result is in already and has changed: rewrite the files only.</param>
+    public static void Add(ScenarioResult result, bool rewriteOnly = false)
     {
-        TestContext.Progress.WriteLine(result.Summary());
+        if (!rewriteOnly) TestContext.Progress.WriteLine(result.Summary());
         lock (Gate)
         {
-            Results.Add(result);
+            if (!rewriteOnly) Results.Add(result);
             System.IO.Directory.CreateDirectory(Directory);
             File.WriteAllText(Path.Combine(Directory, "summary.md"), Table(Results));
             File.WriteAllText(Path.Combine(Directory, "report.md"), Markdown(Results));
@@ -40,12 +41,12 @@ public static class RunReport
     public static string Table(IEnumerable<ScenarioResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | load | ok | errors | calls/s | items/s | p50 ms | p99 ms | max ms | vs ceiling |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        sb.AppendLine("| scenario | load | ok | errors | calls/s | items/s | p50 ms | p99 ms | max ms | vs ceiling | notes |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var r in results)
         {
             var ratios = r.Ceilings.Count == 0 ? "" : string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}")));
-            sb.AppendLine(F($"| {r.Name} | {r.Load} | {r.Ok} | {r.Fail} | {r.Rate:0} | {r.ItemsRate:0} | {r.P(50):0.00} | {r.P(99):0.00} | {r.P(100):0.00} | {ratios} |"));
+            sb.AppendLine(F($"| {r.Name} | {r.Load} | {r.Ok} | {r.Fail} | {r.Rate:0} | {r.ItemsRate:0} | {r.P(50):0.00} | {r.P(99):0.00} | {r.P(100):0.00} | {ratios} | {r.Headline} |"));
         }
         return sb.ToString();
     }
@@ -87,9 +88,9 @@ public static class RunReport
         sb.AppendLine("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}svg{background:#fafafa;margin:4px 12px 4px 0}");
         sb.AppendLine("</style></head><body>");
         sb.AppendLine(F($"<h1>Stress run {StartedAt:u}</h1><p>{E(Environment.MachineName)}, {Environment.ProcessorCount} cores. Latency of successful calls, from each call's intended start in the open model. Grey: warm-up, left out of the figures.</p>"));
-        sb.AppendLine("<table><tr><th>scenario</th><th>load</th><th>ok</th><th>errors</th><th>calls/s</th><th>items/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>vs ceiling</th></tr>");
+        sb.AppendLine("<table><tr><th>scenario</th><th>load</th><th>ok</th><th>errors</th><th>calls/s</th><th>items/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>vs ceiling</th><th>notes</th></tr>");
         foreach (var r in results)
-            sb.AppendLine(F($"<tr><td>{E(r.Name)}</td><td>{E(r.Load)}</td><td>{r.Ok}</td><td>{r.Fail}</td><td>{r.Rate:0}</td><td>{r.ItemsRate:0}</td><td>{r.P(50):0.00}</td><td>{r.P(99):0.00}</td><td>{r.P(100):0.00}</td><td>{E(string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}"))))}</td></tr>"));
+            sb.AppendLine(F($"<tr><td>{E(r.Name)}</td><td>{E(r.Load)}</td><td>{r.Ok}</td><td>{r.Fail}</td><td>{r.Rate:0}</td><td>{r.ItemsRate:0}</td><td>{r.P(50):0.00}</td><td>{r.P(99):0.00}</td><td>{r.P(100):0.00}</td><td>{E(string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}"))))}</td><td>{E(r.Headline)}</td></tr>"));
         sb.AppendLine("</table>");
         foreach (var r in results)
         {

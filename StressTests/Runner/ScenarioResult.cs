@@ -27,6 +27,9 @@ public sealed class ScenarioResult
     /// <summary>Figures a scenario adds after its run (events stored/s, lag…), shown in the reports.</summary>
     public List<(string Name, string Value)> Figures { get; } = [];
 
+    /// <summary>The one figure a scenario is about beyond calls and latency (stored events/s, lag…), for the table.</summary>
+    public string Headline { get; set; } = "";
+
     /// <summary>This run's figures as fractions of the ceilings measured in the same run.</summary>
     public List<CeilingComparison> Ceilings { get; } = [];
 
