@@ -23,10 +23,12 @@ public sealed class LoadModelTests
 
         Assert.That(result.Ok, Is.EqualTo(200), result.Summary());
         Assert.That(result.Fail, Is.Zero, result.Summary());
-        // calls 50..61 waited ≥ 390 ms, calls 50..75 ≥ 245 ms: lower bounds that a loaded machine can only raise
-        Assert.That(result.Latency.CountAtOrAbove(390_000), Is.GreaterThanOrEqualTo(12), result.Summary());
-        Assert.That(result.Latency.CountAtOrAbove(245_000), Is.GreaterThanOrEqualTo(26), result.Summary());
-        Assert.That(result.P(100), Is.GreaterThanOrEqualTo(500), result.Summary());
+        // Calls 50..69 waited about 300 ms or more and calls 50..84 about 150 ms or more: lower bounds that a loaded
+        // machine can only raise. They are asserted with slack (15 and 30 calls; the sleep may measure a little short),
+        // yet a runner that timed calls from their actual start would report a single slow call.
+        Assert.That(result.Latency.CountAtOrAbove(300_000), Is.GreaterThanOrEqualTo(15), result.Summary());
+        Assert.That(result.Latency.CountAtOrAbove(150_000), Is.GreaterThanOrEqualTo(30), result.Summary());
+        Assert.That(result.P(100), Is.GreaterThanOrEqualTo(450), result.Summary());
     }
 
     [Test]
