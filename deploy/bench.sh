@@ -28,7 +28,7 @@ eval "$(deploy/stack.sh env)"
 echo "bench: stack up (postgres :$INGEST_PG_PORT, rabbitmq :$INGEST_AMQP_PORT); building Release"
 dotnet build Analytics.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -30 "$logs/build.log"; fail "build failed"; }
 
-worker_dll=$repo/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
+worker_dll=${INGEST_WORKER_DLL:-$repo/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll}  # INGEST_WORKER_DLL: another build to measure
 api_dll=${INGEST_API_DLL:-$repo/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll}  # INGEST_API_DLL: another build to measure
 /usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p "$INGEST_PG_PORT" -U postgres ingest 2>/dev/null  # already there: fine
 dotnet "$worker_dll" migrate || fail "migrate failed"
