@@ -18,31 +18,37 @@ public static class PipelineScenarios
     /// <summary>
     /// The seeds' own stress test: <paramref name="clients"/> clients send <paramref name="requests"/> requests in all,
     /// each of <paramref name="eventsPerRequest"/> events in the /analytics format; every answer must be 200 within
-    /// <paramref name="budget"/>, then every event must be in PostgreSQL.
+    /// <paramref name="budget"/>, then every event must be in PostgreSQL. A <paramref name="warmUp"/> of the same
+    /// requests first, left out of the figures, so a freshly started API's JIT is not what is timed.
     /// </summary>
     public static async Task<ScenarioResult> SeedsStressTestAsync(PipelineUnderTest pipeline, string name, int clients, int requests,
-        int eventsPerRequest, TimeSpan budget, bool compareWithCeiling, CancellationToken ct)
+        int eventsPerRequest, TimeSpan budget, TimeSpan warmUp, bool compareWithCeiling, CancellationToken ct)
     {
         var source = await pipeline.CreateSourceAsync("seeds", ct);
         var url = new Uri(pipeline.Api, "/analytics");
         var auth = Http.Bearer(source.WriteKey);
-        var scenario = new Scenario(name,
-            (context, token) => Http.PostAsync(url, EventBodies.Analytics($"user{context.Client}", eventsPerRequest), auth, HttpStatusCode.OK, eventsPerRequest, token),
-            new ClosedModel(clients, Iterations: requests));
+        long accepted = 0;
+        async Task<StepResult> Send(ScenarioContext context, CancellationToken token)
+        {
+            var result = await Http.PostAsync(url, EventBodies.Analytics($"user{context.Client}", eventsPerRequest), auth, HttpStatusCode.OK, eventsPerRequest, token);
+            if (result.IsOk) Interlocked.Add(ref accepted, eventsPerRequest);
+            return result;
+        }
 
-        var result = await Runner.RunAsync(scenario, ct);
-        var expected = (long)requests * eventsPerRequest;
+        if (warmUp > TimeSpan.Zero)
+            await Runner.RunAsync(new Scenario(name + " (warm-up)", Send, new ClosedModel(clients, Duration: warmUp)), ct);
+        var result = await Runner.RunAsync(new Scenario(name, Send, new ClosedModel(clients, Iterations: requests)), ct);
         var clock = Stopwatch.StartNew();
-        var stored = await pipeline.WaitForStoredAsync(source.Id, expected, TimeSpan.FromSeconds(60), ct);
-        result.Figures.Add(("all answers", F($"{result.MeasuredTime.TotalSeconds:0.000} s for {requests} requests (seeds' budget 3 s, target 0.3 s)")));
-        result.Figures.Add(("stored", F($"{stored} of {expected} events, {clock.Elapsed.TotalSeconds:0.0} s after the last answer")));
-        result.Headline = F($"answers in {result.MeasuredTime.TotalSeconds:0.000} s; stored {stored}/{expected}");
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(60), ct);
+        result.Figures.Add(("all answers", F($"{result.MeasuredTime.TotalSeconds:0.000} s for {requests} requests (seeds' budget 3 s, target 0.3 s) after a {warmUp.TotalSeconds:0} s warm-up")));
+        result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events (warm-up included), {clock.Elapsed.TotalSeconds:0.0} s after the last answer")));
+        result.Headline = F($"answers in {result.MeasuredTime.TotalSeconds:0.000} s; stored {stored}/{accepted}");
         if (compareWithCeiling) await CompareWithKestrelAsync(result, ct);
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0), Threshold.MaxTime(budget));
         Assert.That(result.StatusCodes.Keys, Is.EquivalentTo(new[] { 200 }), result.Summary());
-        Assert.That(stored, Is.EqualTo(expected), $"events stored in PostgreSQL within 60 s; {result.Summary()}");
+        Assert.That(stored, Is.EqualTo(accepted), $"events stored in PostgreSQL within 60 s; {result.Summary()}");
         return result;
     }
 
