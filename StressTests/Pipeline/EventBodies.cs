@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+
+namespace StressTests.Pipeline;
+
+/// <summary>
+/// The request bodies of the scenarios, in the public contract's formats (DESIGN.md): Segment's track and batch,
+/// and the seeds' /analytics. Ids and names are plain ASCII, so the JSON is written directly.
+/// </summary>
+public static class EventBodies
+{
+    const string Properties = """{"plan":"pro","amount":12.5,"path":"/pricing","referrer":"https://example.com/"}""";
+
+    static string Now => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+
+    static string TrackJson(string messageId, string type) =>
+        $$"""{{{type}}"userId":"u{{messageId.Length % 7}}","event":"Clicked","properties":{{Properties}},"messageId":"{{messageId}}","timestamp":"{{Now}}"}""";
+
+    /// <summary>POST /v1/track: one event.</summary>
+    public static byte[] Track(string messageId) => Encoding.UTF8.GetBytes(TrackJson(messageId, ""));
+
+    /// <summary>POST /v1/batch: <paramref name="size"/> track events, message ids <paramref name="prefix"/>-0…</summary>
+    public static byte[] Batch(string prefix, int size)
+    {
+        var sb = new StringBuilder("""{"batch":[""");
+        for (var i = 0; i < size; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append(TrackJson($"{prefix}-{i}", "\"type\":\"track\","));
+        }
+        sb.Append(CultureInfo.InvariantCulture, $$"""],"sentAt":"{{Now}}"}""");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>POST /analytics, the seeds' format: <paramref name="size"/> key/value items, each stored as a track event.</summary>
+    public static byte[] Analytics(string pennkey, int size)
+    {
+        var sb = new StringBuilder().Append(CultureInfo.InvariantCulture, $$"""{"product":1,"pennkey":"{{pennkey}}","timestamp":{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}},"data":[""");
+        for (var i = 0; i < size; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append(CultureInfo.InvariantCulture, $$"""{"key":"stress.key{{i}}","value":"value {{i}}"}""");
+        }
+        sb.Append("]}");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+}

@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Dapper;
+using Npgsql;
+
+namespace StressTests.Pipeline;
+
+/// <summary>A source of the pipeline, with its write key.</summary>
+public sealed record Source(string Id, string WriteKey);
+
+/// <summary>
+/// The running pipeline the scenarios load: Ingest.Api and Ingest.Worker against the stack's RabbitMQ and PostgreSQL.
+/// Either the one deploy/bench.sh started (INGEST_API_URL and ConnectionStrings__Postgres set), or started here as
+/// child processes from the repository's build output, in a database of their own and on a queue of their own so
+/// that nothing else on the broker consumes their messages. Each scenario gets a source of its own (through the
+/// worker's command line), so its stored rows are counted by source id alone.
+/// </summary>
+public sealed class PipelineUnderTest : IAsyncDisposable
+{
+    readonly List<Process> hosts = [];
+    readonly Func<CancellationToken, Task>? cleanUp;
+
+    PipelineUnderTest(Uri api, string connectionString, PostgresControl postgres, Func<CancellationToken, Task>? cleanUp)
+    {
+        Api = api;
+        ConnectionString = connectionString;
+        Postgres = postgres;
+        this.cleanUp = cleanUp;
+        Database = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public Uri Api { get; }
+    public string ConnectionString { get; }
+    public NpgsqlDataSource Database { get; }
+
+    /// <summary>Stops and starts the PostgreSQL this pipeline writes to, through deploy/stack.sh.</summary>
+    public PostgresControl Postgres { get; }
+
+    internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
+    static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
+    static string LogDirectory => Path.Combine(Repo.Root, ".local", "stress-logs");
+
+    /// <summary>The database of the pipeline deploy/bench.sh started (ConnectionStrings__Postgres), when INGEST_API_URL is set.</summary>
+    public static string? ExternalConnectionString =>
+        Environment.GetEnvironmentVariable("INGEST_API_URL") is { Length: > 0 } ? Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") : null;
+
+    /// <summary>The pipeline deploy/bench.sh started when INGEST_API_URL is set, else one started here on the stack.</summary>
+    public static async Task<PipelineUnderTest> ExternalOrStartAsync(CancellationToken ct)
+    {
+        if (Environment.GetEnvironmentVariable("INGEST_API_URL") is { Length: > 0 } api)
+        {
+            var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+                ?? throw new InvalidOperationException("INGEST_API_URL is set but ConnectionStrings__Postgres is not: the scenarios count stored events there.");
+            var url = new Uri(api);
+            if (!url.IsLoopback) throw new InvalidOperationException($"INGEST_API_URL {api} is not on this machine: the scenarios load only 127.0.0.1.");
+            return new PipelineUnderTest(url, connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
+        }
+        return await StartAsync(privatePostgres: false, ct);
+    }
+
+    /// <summary>
+    /// Starts Ingest.Api and Ingest.Worker as child processes. With <paramref name="privatePostgres"/>, on a
+    /// PostgreSQL cluster of their own (deploy/stack.sh with its own folder and port), which a test may stop and start
+    /// without failing the other tests that share the stack's cluster; else in a fresh database on the stack's cluster.
+    /// </summary>
+    public static async Task<PipelineUnderTest> StartAsync(bool privatePostgres, CancellationToken ct)
+    {
+        var database = await ScratchDatabase.CreateAsync(privatePostgres, ct);
+        var pipeline = new PipelineUnderTest(new Uri($"http://127.0.0.1:{FreePort()}"), database.ConnectionString, database.Postgres,
+            _ => database.DisposeAsync().AsTask());
+        try
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Postgres"] = database.ConnectionString,
+                ["Ingest__Broker__Host"] = "127.0.0.1",
+                ["Ingest__Broker__Port"] = StackAmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Ingest__Broker__Queue"] = database.Name.Replace('_', '-'),
+            };
+            var workerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+            var worker = pipeline.StartHost("Ingest.Worker", environment, workerUrl, database.Name);
+            var api = pipeline.StartHost("Ingest.Api", environment, pipeline.Api, database.Name);
+            await WaitUntilReadyAsync(new Uri(workerUrl, "/health/ready"), worker, ct);
+            await WaitUntilReadyAsync(new Uri(pipeline.Api, "/health/ready"), api, ct);
+            return pipeline;
+        }
+        catch
+        {
+            await pipeline.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A new source and write key, made with the worker's command line (source add, key create).</summary>
+    public async Task<Source> CreateSourceAsync(string scenario, CancellationToken ct)
+    {
+        var id = $"{scenario}-{Guid.NewGuid():N}"[..Math.Min(scenario.Length + 9, 60)].ToLowerInvariant();
+        var env = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = ConnectionString };
+        var added = await RunWorkerCommandAsync(env, ct, "source", "add", id);
+        if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed: {added.Output}");
+        var key = await RunWorkerCommandAsync(env, ct, "key", "create", id, "write");
+        if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed: {key.Output}");
+        var source = new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
+        await WaitUntilKeyIsAcceptedAsync(source, ct);
+        return source;
+    }
+
+    /// <summary>The message id of the one event that checks a new key; left out of every count of stored events.</summary>
+    public const string ProbeMessageId = "stress-key-probe";
+
+    /// <summary>
+    /// A running API may learn of a new key only after a while (a cache): sends one track event with the new key until it
+    /// is no longer refused with 401, at most 30 s. Any other refusal fails the scenario at once, with the API's answer.
+    /// </summary>
+    async Task WaitUntilKeyIsAcceptedAsync(Source source, CancellationToken ct)
+    {
+        var url = new Uri(Api, "/v1/track");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var result = await Http.PostAsync(url, EventBodies.Track(ProbeMessageId), Http.Basic(source.WriteKey), HttpStatusCode.OK, 1, ct);
+            if (result.IsOk) return;
+            if (result.StatusCode != (int)HttpStatusCode.Unauthorized || clock.Elapsed > TimeSpan.FromSeconds(30))
+                throw new InvalidOperationException($"POST {url} with the new write key of {source.Id} was refused: {result.Error}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+    }
+
+    /// <summary>The events a scenario stored: those of its source, without the key probe.</summary>
+    public const string ScenarioEvents = $"source_id = @Source and message_id <> '{ProbeMessageId}'";
+
+    const string CountStoredEvents = $"select count(*) from events where {ScenarioEvents}";
+
+    public async Task<long> CountStoredAsync(string sourceId, CancellationToken ct)
+    {
+        await using var conn = await Database.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountStoredEvents, new { Source = sourceId }, cancellationToken: ct));
+    }
+
+    /// <summary>Polls until <paramref name="expected"/> events of the source are stored or the time is up; returns the last count.</summary>
+    public async Task<long> WaitForStoredAsync(string sourceId, long expected, TimeSpan timeout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            long count;
+            try
+            {
+                count = await CountStoredAsync(sourceId, ct);
+            }
+            catch (NpgsqlException) when (clock.Elapsed < timeout)
+            {
+                count = -1; // the database is still coming back
+            }
+            if (count >= expected || clock.Elapsed >= timeout) return count;
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+        }
+    }
+
+    (Process Process, string Log) StartHost(string project, Dictionary<string, string> environment, Uri url, string runName)
+    {
+        var dll = Repo.HostDll(project);
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build the solution ({Repo.Configuration}) first.", dll);
+        Directory.CreateDirectory(LogDirectory);
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
+        var logPath = Path.Combine(LogDirectory, $"{runName}-{project}.log");
+        var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {dll} did not start");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        hosts.Add(process);
+        return (process, logPath);
+    }
+
+    internal static async Task<(int ExitCode, string Output)> RunWorkerCommandAsync(Dictionary<string, string> environment, CancellationToken ct, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Repo.HostDll("Ingest.Worker"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        return await Processes.RunAsync(start, TimeSpan.FromSeconds(60), ct);
+    }
+
+    static async Task WaitUntilReadyAsync(Uri health, (Process Process, string Log) host, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "no answer";
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (host.Process.HasExited)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct); // let the last lines reach the log
+                var tail = string.Join('\n', (await File.ReadAllLinesAsync(host.Log, ct)).TakeLast(5));
+                throw new InvalidOperationException($"{host.Log} ended with exit code {host.Process.ExitCode} before {health} was ready:\n{tail}");
+            }
+            try
+            {
+                using var response = await Http.Client.GetAsync(health, ct);
+                if (response.StatusCode == HttpStatusCode.OK) return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+        }
+        throw new TimeoutException($"{health} was not ready within 60 s: {last} (log: {host.Log})");
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in hosts)
+        {
+            try
+            {
+                if (!host.HasExited) host.Kill(entireProcessTree: true);
+                await host.WaitForExitAsync(CancellationToken.None);
+            }
+            catch (InvalidOperationException)
+            {
+                // it had already gone
+            }
+            host.Dispose();
+        }
+        await Database.DisposeAsync();
+        if (cleanUp is not null)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await cleanUp(timeout.Token);
+        }
+    }
+}
+
+/// <summary>Stops and starts a PostgreSQL cluster through deploy/stack.sh (stop-postgres, start-postgres).</summary>
+/// <param name="StackDirectory">INGEST_STACK_DIR, or null for the stack's own.</param>
+public sealed record PostgresControl(int Port, string? StackDirectory)
+{
+    public Task StopAsync(CancellationToken ct) => StackAsync("stop-postgres", ct);
+
+    public Task StartAsync(CancellationToken ct) => StackAsync("start-postgres", ct);
+
+    async Task StackAsync(string command, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(Repo.Root, "deploy", "stack.sh"), command])
+        {
+            WorkingDirectory = Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["INGEST_PG_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["INGEST_AMQP_PORT"] = Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672";
+        if (StackDirectory is not null) start.Environment["INGEST_STACK_DIR"] = StackDirectory;
+        var (exitCode, output) = await Processes.RunAsync(start, TimeSpan.FromSeconds(90), ct);
+        if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed ({exitCode}): {output}");
+    }
+}
+
+static class Processes
+{
+    /// <summary>Runs a process to its end (killing it after <paramref name="timeout"/>) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start, TimeSpan timeout, CancellationToken ct)
+    {
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout.TotalSeconds} s");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,68 @@
+using StressTests.Pipeline;
+
+namespace StressTests.Scenarios;
+
+/// <summary>
+/// The benchmark (deploy/bench.sh): the ceilings of this machine and the pipeline's scenarios, measured in one run,
+/// each pipeline figure also reported as a fraction of its ceiling. Against the pipeline bench.sh started
+/// (INGEST_API_URL), else one started here.
+/// </summary>
+[TestFixture, Category("Benchmark"), NonParallelizable]
+public sealed class Benchmarks
+{
+    Task<PipelineUnderTest>? pipeline;
+
+    /// <summary>Started by the first scenario that needs it (the ceilings do not), shared by the rest.</summary>
+    Task<PipelineUnderTest> Pipeline() => pipeline ??= PipelineUnderTest.ExternalOrStartAsync(CancellationToken.None);
+
+    [OneTimeTearDown]
+    public async Task StopPipeline()
+    {
+        if (pipeline is { IsCompletedSuccessfully: true }) await (await pipeline).DisposeAsync();
+    }
+
+    [Test, Order(0), CancelAfter(120_000)]
+    public async Task Ceiling_bare_kestrel_answers_every_call(CancellationToken ct)
+    {
+        var result = await MeasuredCeilings.KestrelAsync(ct);
+        Runner.Threshold.Assert(result, Runner.Threshold.FailRate(0), Runner.Threshold.MinRate(100));
+    }
+
+    [Test, Order(1), CancelAfter(120_000)]
+    public async Task Ceiling_postgres_copy_stores_every_row(CancellationToken ct)
+    {
+        var result = await MeasuredCeilings.CopyAsync(ct);
+        Runner.Threshold.Assert(result, Runner.Threshold.FailRate(0), Runner.Threshold.MinItemsRate(1000));
+    }
+
+    [Test, Order(2), CancelAfter(180_000)]
+    public async Task Seeds_stress_test_answers_200_within_the_seeds_budget_and_stores_every_event(CancellationToken ct) =>
+        await PipelineScenarios.SeedsStressTestAsync(await Pipeline(), "seeds-stress-test", clients: 16, requests: 1000, eventsPerRequest: 10,
+            budget: TimeSpan.FromSeconds(3), warmUp: Settings.WarmUp, compareWithCeiling: true, ct);
+
+    [Test, Order(3), CancelAfter(600_000)]
+    public async Task Single_events_closed_model_sustain_a_rate_with_p99_under_50_ms(CancellationToken ct) =>
+        await PipelineScenarios.HighestClosedRateAsync(await Pipeline(), [4, 8, 16, 32, 64, 128], TimeSpan.FromMilliseconds(50), ct);
+
+    [Test, Order(4), CancelAfter(300_000)]
+    public async Task Single_events_open_model_at_a_steady_rate_keep_p99_under_the_bound(CancellationToken ct) =>
+        await PipelineScenarios.SteadyOpenRateAsync(await Pipeline(), Settings.OpenRate, Settings.OpenP99, ct);
+
+    [Test, Order(5), CancelAfter(300_000)]
+    public async Task Batches_of_100_are_accepted_and_stored_end_to_end(CancellationToken ct) =>
+        await PipelineScenarios.BatchesAsync(await Pipeline(), clients: 8, ct);
+
+    [Test, Order(6), CancelAfter(300_000)]
+    public async Task Acceptance_to_storage_lag_p99_stays_under_1_s_at_a_steady_load(CancellationToken ct) =>
+        await PipelineScenarios.AcceptanceToStorageLagAsync(await Pipeline(), Settings.LagEventsPerSecond, TimeSpan.FromSeconds(1), ct);
+
+    [Test, Order(7), CancelAfter(600_000)]
+    public async Task Database_outage_mid_load_fails_no_request_and_loses_no_event(CancellationToken ct)
+    {
+        // A pipeline of its own on a PostgreSQL cluster of its own, so stopping it cannot disturb anything else.
+        await using var own = await PipelineUnderTest.StartAsync(privatePostgres: true, ct);
+        var duration = Settings.Duration + TimeSpan.FromSeconds(15); // the database is back well before the load ends
+        await PipelineScenarios.DatabaseOutageAsync(own, "database-outage", Settings.OutageRate, duration,
+            stopAt: TimeSpan.FromSeconds(5), downFor: TimeSpan.FromSeconds(10), p99Bound: TimeSpan.FromMilliseconds(500), ct);
+    }
+}

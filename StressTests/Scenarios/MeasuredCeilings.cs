@@ -1,0 +1,60 @@
+using System.Net;
+using Npgsql;
+using StressTests.Ceilings;
+using StressTests.Pipeline;
+using StressTests.Reports;
+using StressTests.Runner;
+
+namespace StressTests.Scenarios;
+
+/// <summary>
+/// The ceilings, measured once per test run by the same runner, on demand of the first scenario that compares with
+/// them, and added to the run's report like any scenario.
+/// </summary>
+public static class MeasuredCeilings
+{
+    public const string Kestrel = "bare Kestrel";
+    public const string Copy = "PostgreSQL COPY";
+
+    static readonly Lock Gate = new();
+    static Task<ScenarioResult>? kestrel;
+    static Task<ScenarioResult>? copy;
+
+    /// <summary>Single track events against an in-process minimal API that binds them and answers 202: 64 clients, closed model.</summary>
+    public static Task<ScenarioResult> KestrelAsync(CancellationToken ct)
+    {
+        lock (Gate) return kestrel ??= MeasureKestrelAsync(ct);
+    }
+
+    /// <summary>Binary COPY of 5,000 event rows at a time from one connection, into a temporary table shaped like events.</summary>
+    /// <remarks>In the database of the pipeline bench.sh started, else in a scratch database migrated for it.</remarks>
+    public static Task<ScenarioResult> CopyAsync(CancellationToken ct)
+    {
+        lock (Gate) return copy ??= MeasureCopyAsync(ct);
+    }
+
+    static async Task<ScenarioResult> MeasureKestrelAsync(CancellationToken ct)
+    {
+        await using var server = await BareKestrel.StartAsync(ct);
+        var url = new Uri(server.Url, "/v1/track");
+        var scenario = new Scenario("ceiling-bare-kestrel",
+            (context, token) => Http.PostAsync(url, EventBodies.Track($"k-{context.Invocation}"), null, HttpStatusCode.Accepted, 1, token),
+            new ClosedModel(Clients: 64, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
+        var result = await new ScenarioRunner(TestContext.Progress).RunAsync(scenario, ct);
+        RunReport.Add(result);
+        return result;
+    }
+
+    static async Task<ScenarioResult> MeasureCopyAsync(CancellationToken ct)
+    {
+        await using var scratch = PipelineUnderTest.ExternalConnectionString is null ? await ScratchDatabase.CreateAsync(privateCluster: false, ct) : null;
+        await using var connection = new NpgsqlConnection(scratch?.ConnectionString ?? PipelineUnderTest.ExternalConnectionString);
+        await connection.OpenAsync(ct);
+        var copy = await PostgresCopy.CreateAsync(connection, rowsPerCopy: 5000, ct);
+        var scenario = new Scenario("ceiling-postgres-copy", copy.CopyAsync, new ClosedModel(Clients: 1, Duration: Settings.Duration))
+            { WarmUp = Settings.WarmUp };
+        var result = await new ScenarioRunner(TestContext.Progress).RunAsync(scenario, ct);
+        RunReport.Add(result);
+        return result;
+    }
+}

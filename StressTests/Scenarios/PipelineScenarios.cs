@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Dapper;
+using StressTests.Pipeline;
+using StressTests.Reports;
+using StressTests.Runner;
+
+namespace StressTests.Scenarios;
+
+/// <summary>The scenarios against the running pipeline, sized by their callers: the benchmark, or a short smoke run.</summary>
+public static class PipelineScenarios
+{
+    static ScenarioRunner Runner => new(TestContext.Progress);
+
+    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The seeds' own stress test: <paramref name="clients"/> clients send <paramref name="requests"/> requests in all,
+    /// each of <paramref name="eventsPerRequest"/> events in the /analytics format; every answer must be 200 within
+    /// <paramref name="budget"/>, then every event must be in PostgreSQL. A <paramref name="warmUp"/> of the same
+    /// requests first, left out of the figures, so a freshly started API's JIT is not what is timed.
+    /// </summary>
+    public static async Task<ScenarioResult> SeedsStressTestAsync(PipelineUnderTest pipeline, string name, int clients, int requests,
+        int eventsPerRequest, TimeSpan budget, TimeSpan warmUp, bool compareWithCeiling, CancellationToken ct)
+    {
+        var source = await pipeline.CreateSourceAsync("seeds", ct);
+        var url = new Uri(pipeline.Api, "/analytics");
+        var auth = Http.Bearer(source.WriteKey);
+        long accepted = 0;
+        async Task<StepResult> Send(ScenarioContext context, CancellationToken token)
+        {
+            var result = await Http.PostAsync(url, EventBodies.Analytics($"user{context.Client}", eventsPerRequest), auth, HttpStatusCode.OK, eventsPerRequest, token);
+            if (result.IsOk) Interlocked.Add(ref accepted, eventsPerRequest);
+            return result;
+        }
+
+        if (warmUp > TimeSpan.Zero)
+            await Runner.RunAsync(new Scenario(name + " (warm-up)", Send, new ClosedModel(clients, Duration: warmUp)), ct);
+        var result = await Runner.RunAsync(new Scenario(name, Send, new ClosedModel(clients, Iterations: requests)), ct);
+        var clock = Stopwatch.StartNew();
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(60), ct);
+        result.Figures.Add(("all answers", F($"{result.MeasuredTime.TotalSeconds:0.000} s for {requests} requests (seeds' budget 3 s, target 0.3 s) after a {warmUp.TotalSeconds:0} s warm-up")));
+        result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events (warm-up included), {clock.Elapsed.TotalSeconds:0.0} s after the last answer")));
+        result.Headline = F($"answers in {result.MeasuredTime.TotalSeconds:0.000} s; stored {stored}/{accepted}");
+        if (compareWithCeiling) await CompareWithKestrelAsync(result, ct);
+        RunReport.Add(result);
+
+        Threshold.Assert(result, Threshold.FailRate(0), Threshold.MaxTime(budget));
+        Assert.That(result.StatusCodes.Keys, Is.EquivalentTo(new[] { 200 }), result.Summary());
+        Assert.That(stored, Is.EqualTo(accepted), $"events stored in PostgreSQL within 60 s; {result.Summary()}");
+        return result;
+    }
+
+    /// <summary>
+    /// Single events at <paramref name="rate"/>/s (open model) while PostgreSQL is stopped at <paramref name="stopAt"/> for
+    /// <paramref name="downFor"/>: no request may fail, and every accepted event must be stored once it is back.
+    /// </summary>
+    public static async Task<ScenarioResult> DatabaseOutageAsync(PipelineUnderTest pipeline, string name, double rate, TimeSpan duration,
+        TimeSpan stopAt, TimeSpan downFor, TimeSpan p99Bound, CancellationToken ct)
+    {
+        var source = await pipeline.CreateSourceAsync("outage", ct);
+        var url = new Uri(pipeline.Api, "/v1/track");
+        var auth = Http.Basic(source.WriteKey);
+        long accepted = 0;
+        var scenario = new Scenario(name, async (context, token) =>
+        {
+            var result = await Http.PostAsync(url, EventBodies.Track($"o-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token);
+            if (result.IsOk) Interlocked.Increment(ref accepted);
+            return result;
+        }, new OpenModel(rate, duration, Ramp: TimeSpan.FromSeconds(1)));
+
+        var run = Runner.RunAsync(scenario, ct);
+        var outage = Stopwatch.StartNew();
+        await Task.Delay(stopAt, ct);
+        await pipeline.Postgres.StopAsync(ct);
+        var stoppedAt = outage.Elapsed;
+        await Task.Delay(downFor, ct);
+        var startRequestedAt = outage.Elapsed;
+        await pipeline.Postgres.StartAsync(ct);
+        var startedAt = outage.Elapsed;
+        var result = await run;
+
+        var clock = Stopwatch.StartNew();
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(120), ct);
+        result.Figures.Add(("database outage", F($"stop asked at {stopAt.TotalSeconds:0.0} s, down by {stoppedAt.TotalSeconds:0.0} s; start asked at {startRequestedAt.TotalSeconds:0.0} s, up at {startedAt.TotalSeconds:0.0} s; load until {duration.TotalSeconds:0.0} s")));
+        result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events, {clock.Elapsed.TotalSeconds:0.0} s after the load ended")));
+        result.Headline = F($"database down {stoppedAt.TotalSeconds:0}-{startedAt.TotalSeconds:0} s; stored {stored}/{accepted}");
+        RunReport.Add(result);
+
+        Threshold.Assert(result, Threshold.FailRate(0), Threshold.Percentile(99, p99Bound));
+        Assert.That(stored, Is.EqualTo(accepted), $"every accepted event stored within 120 s of the load's end; {result.Summary()}");
+        return result;
+    }
+
+    /// <summary>Single track events, closed model, at rising concurrency: the highest rate whose p99 stays under the bound.</summary>
+    public static async Task<ScenarioResult> HighestClosedRateAsync(PipelineUnderTest pipeline, int[] concurrency, TimeSpan p99Bound, CancellationToken ct)
+    {
+        var source = await pipeline.CreateSourceAsync("closed", ct);
+        var url = new Uri(pipeline.Api, "/v1/track");
+        var auth = Http.Basic(source.WriteKey);
+        var levels = new List<ScenarioResult>();
+        foreach (var clients in concurrency)
+        {
+            var scenario = new Scenario($"single-closed-{clients}",
+                (context, token) => Http.PostAsync(url, EventBodies.Track($"c{clients}-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token),
+                new ClosedModel(clients, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
+            var result = await Runner.RunAsync(scenario, ct);
+            await CompareWithKestrelAsync(result, ct);
+            RunReport.Add(result);
+            levels.Add(result);
+            if (result.P(99) >= p99Bound.TotalMilliseconds || result.Fail > 0) break; // past the knee
+        }
+        var sustained = levels.Where(r => r.P(99) < p99Bound.TotalMilliseconds && r.Fail == 0).MaxBy(r => r.Rate);
+        var best = sustained ?? levels[0];
+        if (sustained is not null)
+        {
+            sustained.Headline = F($"highest rate with p99 < {p99Bound.TotalMilliseconds:0} ms");
+            RunReport.Add(sustained, rewriteOnly: true);
+        }
+        Threshold.Assert(best, Threshold.Percentile(99, p99Bound), Threshold.FailRate(0));
+        return best;
+    }
+
+    /// <summary>Single track events injected at a steady rate (open model): p99 under the bound, no failures.</summary>
+    public static async Task<ScenarioResult> SteadyOpenRateAsync(PipelineUnderTest pipeline, double rate, TimeSpan p99Bound, CancellationToken ct)
+    {
+        var source = await pipeline.CreateSourceAsync("open", ct);
+        var url = new Uri(pipeline.Api, "/v1/track");
+        var auth = Http.Basic(source.WriteKey);
+        var scenario = new Scenario("single-open",
+            (context, token) => Http.PostAsync(url, EventBodies.Track($"o-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token),
+            new OpenModel(rate, Settings.Duration, Ramp: TimeSpan.FromSeconds(2))) { WarmUp = Settings.WarmUp };
+        var result = await Runner.RunAsync(scenario, ct);
+        RunReport.Add(result);
+        Threshold.Assert(result, Threshold.Percentile(99, p99Bound), Threshold.FailRate(0));
+        return result;
+    }
+
+    const string StoredSpan = $"""
+        select count(*) as Count, extract(epoch from max(stored_at) - min(received_at))::float8 as Seconds
+        from events where {PipelineUnderTest.ScenarioEvents}
+        """;
+
+    /// <summary>Batches of 100 events, closed model: events/s accepted, then events/s stored end to end, against the COPY ceiling.</summary>
+    public static async Task<ScenarioResult> BatchesAsync(PipelineUnderTest pipeline, int clients, CancellationToken ct)
+    {
+        const int size = 100;
+        var source = await pipeline.CreateSourceAsync("batches", ct);
+        var url = new Uri(pipeline.Api, "/v1/batch");
+        var auth = Http.Basic(source.WriteKey);
+        long accepted = 0;
+        var scenario = new Scenario("batches-of-100", async (context, token) =>
+        {
+            var result = await Http.PostAsync(url, EventBodies.Batch($"b{context.Invocation}", size), auth, HttpStatusCode.OK, size, token);
+            if (result.IsOk) Interlocked.Add(ref accepted, size);
+            return result;
+        }, new ClosedModel(clients, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
+
+        var result = await Runner.RunAsync(scenario, ct);
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(120), ct);
+        await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
+        var span = await conn.QuerySingleAsync<(long Count, double Seconds)>(new CommandDefinition(StoredSpan, new { Source = source.Id }, cancellationToken: ct));
+        var storedRate = span.Seconds > 0 ? span.Count / span.Seconds : 0;
+        result.Figures.Add(("stored end to end", F($"{span.Count} events from the first received_at to the last stored_at in {span.Seconds:0.00} s: {storedRate:0} events/s")));
+        result.Headline = F($"stored {storedRate:0} events/s end to end ({stored}/{accepted})");
+        var copy = await MeasuredCeilings.CopyAsync(ct);
+        result.CompareWith(MeasuredCeilings.Copy + " (accepted)", "events/s", result.ItemsRate, copy.ItemsRate);
+        result.CompareWith(MeasuredCeilings.Copy + " (stored)", "events/s", storedRate, copy.ItemsRate);
+        RunReport.Add(result);
+
+        Threshold.Assert(result, Threshold.FailRate(0));
+        Assert.That(stored, Is.EqualTo(accepted), $"every accepted event stored within 120 s; {result.Summary()}");
+        return result;
+    }
+
+    const string Lag = $"""
+        select percentile_cont(0.5) within group (order by lag) * 1000 as P50,
+               percentile_cont(0.99) within group (order by lag) * 1000 as P99,
+               max(lag) * 1000 as Max, count(*) as Count
+        from (select extract(epoch from stored_at - received_at)::float8 as lag
+              from events where {PipelineUnderTest.ScenarioEvents} and received_at >= @From) l
+        """;
+
+    /// <summary>A steady load of batches (open model); the lag from received_at to stored_at of the events after warm-up.</summary>
+    public static async Task<ScenarioResult> AcceptanceToStorageLagAsync(PipelineUnderTest pipeline, double eventsPerSecond, TimeSpan lagP99Bound, CancellationToken ct)
+    {
+        const int size = 100;
+        var source = await pipeline.CreateSourceAsync("lag", ct);
+        var url = new Uri(pipeline.Api, "/v1/batch");
+        var auth = Http.Basic(source.WriteKey);
+        long accepted = 0;
+        var scenario = new Scenario("lag-at-steady-load", async (context, token) =>
+        {
+            var result = await Http.PostAsync(url, EventBodies.Batch($"l{context.Invocation}", size), auth, HttpStatusCode.OK, size, token);
+            if (result.IsOk) Interlocked.Add(ref accepted, size);
+            return result;
+        }, new OpenModel(eventsPerSecond / size, Settings.Duration, Ramp: TimeSpan.FromSeconds(2))) { WarmUp = Settings.WarmUp };
+
+        var measuredFrom = DateTime.UtcNow + Settings.WarmUp;
+        var result = await Runner.RunAsync(scenario, ct);
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(120), ct);
+        await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
+        var lag = await conn.QuerySingleAsync<(double? P50, double? P99, double? Max, long Count)>(
+            new CommandDefinition(Lag, new { Source = source.Id, From = measuredFrom }, cancellationToken: ct));
+        result.Figures.Add(("acceptance-to-storage lag", F($"p50 {lag.P50:0.0} ms, p99 {lag.P99:0.0} ms, max {lag.Max:0.0} ms over {lag.Count} events after warm-up")));
+        result.Headline = F($"lag p50 {lag.P50:0.0} ms, p99 {lag.P99:0.0} ms ({stored}/{accepted} stored)");
+        RunReport.Add(result);
+
+        Threshold.Assert(result, Threshold.FailRate(0));
+        Assert.That(stored, Is.EqualTo(accepted), $"every accepted event stored within 120 s; {result.Summary()}");
+        Assert.That(lag.P99, Is.LessThan(lagP99Bound.TotalMilliseconds), $"lag p99 {lag.P99:0.0} ms (bound {lagP99Bound.TotalMilliseconds} ms); {result.Summary()}");
+        return result;
+    }
+
+    static async Task CompareWithKestrelAsync(ScenarioResult result, CancellationToken ct)
+    {
+        var kestrel = await MeasuredCeilings.KestrelAsync(ct);
+        result.CompareWith(MeasuredCeilings.Kestrel, "calls/s", result.Rate, kestrel.Rate);
+    }
+}

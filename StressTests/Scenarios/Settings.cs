@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace StressTests.Scenarios;
+
+/// <summary>The benchmark's knobs, from the environment, with defaults sized for this 2-core machine.</summary>
+public static class Settings
+{
+    /// <summary>STRESS_SECONDS: how long each steady-load scenario runs, warm-up included (default 15).</summary>
+    public static TimeSpan Duration { get; } = TimeSpan.FromSeconds(Number("STRESS_SECONDS", 15));
+
+    /// <summary>STRESS_WARMUP_SECONDS: the first stretch of each steady-load run left out of the figures (default 3).</summary>
+    public static TimeSpan WarmUp { get; } = TimeSpan.FromSeconds(Number("STRESS_WARMUP_SECONDS", 3));
+
+    /// <summary>STRESS_RATE: single events a second in the open-model scenario (default 1000).</summary>
+    public static double OpenRate { get; } = Number("STRESS_RATE", 1000);
+
+    /// <summary>STRESS_OPEN_P99_MS: the open-model scenario's p99 bound (default 100 ms).</summary>
+    public static TimeSpan OpenP99 { get; } = TimeSpan.FromMilliseconds(Number("STRESS_OPEN_P99_MS", 100));
+
+    /// <summary>STRESS_LAG_EVENTS_PER_SECOND: the steady load of the lag scenario, sent as batches of 100 (default 5000).</summary>
+    public static double LagEventsPerSecond { get; } = Number("STRESS_LAG_EVENTS_PER_SECOND", 5000);
+
+    /// <summary>STRESS_OUTAGE_RATE: single events a second during the database-outage scenario (default 500).</summary>
+    public static double OutageRate { get; } = Number("STRESS_OUTAGE_RATE", 500);
+
+    static double Number(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The benchmark, end to end on a fresh machine: starts the stack (deploy/stack.sh), builds Release, creates and
+# migrates the database, adds a source, starts Ingest.Worker and Ingest.Api as the README runs them, runs the
+# StressTests benchmark (the ceilings of this machine, then the pipeline's scenarios), prints the table, and stops
+# everything it started. Exits non-zero when a scenario breached a threshold.
+#
+#   INGEST_PG_PORT=55432 INGEST_AMQP_PORT=55672 deploy/bench.sh
+#
+# Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
+# STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500).
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export INGEST_PG_PORT=${INGEST_PG_PORT:-55432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-55672}
+
+logs=$repo/.local/bench
+mkdir -p "$logs"
+hosts=()
+stop_all() {
+  for pid in "${hosts[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  deploy/stack.sh stop >/dev/null 2>&1
+}
+trap stop_all EXIT
+fail() { echo "bench: $*" >&2; exit 1; }
+
+deploy/stack.sh start >/dev/null || fail "the stack did not start"
+eval "$(deploy/stack.sh env)"
+echo "bench: stack up (postgres :$INGEST_PG_PORT, rabbitmq :$INGEST_AMQP_PORT); building Release"
+dotnet build Analytics.sln -c Release -v quiet -nologo >"$logs/build.log" 2>&1 || { tail -30 "$logs/build.log"; fail "build failed"; }
+
+worker_dll=${INGEST_WORKER_DLL:-$repo/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll}  # INGEST_WORKER_DLL: another build to measure
+api_dll=${INGEST_API_DLL:-$repo/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll}  # INGEST_API_DLL: another build to measure
+/usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p "$INGEST_PG_PORT" -U postgres ingest 2>/dev/null  # already there: fine
+dotnet "$worker_dll" migrate || fail "migrate failed"
+
+free_port() {
+  for port in $(seq "$1" $(($1 + 200))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  fail "no free port from $1"
+}
+wait_ready() {  # url pid name
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return
+    kill -0 "$2" 2>/dev/null || { tail -20 "$logs/$3.log"; fail "$3 exited before it was ready"; }
+    sleep 0.5
+  done
+  tail -20 "$logs/$3.log"; fail "$3 was not ready at $1 within 60 s"
+}
+
+worker_port=$(free_port $((INGEST_PG_PORT + 1000)))
+ASPNETCORE_URLS=http://127.0.0.1:$worker_port dotnet "$worker_dll" >"$logs/worker.log" 2>&1 &
+hosts+=($!)
+wait_ready "http://127.0.0.1:$worker_port/health/ready" "${hosts[-1]}" worker
+api_port=$(free_port $((worker_port + 1)))
+ASPNETCORE_URLS=http://127.0.0.1:$api_port dotnet "$api_dll" >"$logs/api.log" 2>&1 &
+hosts+=($!)
+wait_ready "http://127.0.0.1:$api_port/health/ready" "${hosts[-1]}" api
+echo "bench: worker on :$worker_port, api on :$api_port (logs in $logs)"
+
+export INGEST_API_URL=http://127.0.0.1:$api_port
+export STRESS_REPORT_DIR=$repo/stress-reports/bench-$(date -u +%Y%m%d-%H%M%S)
+dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark" --logger "console;verbosity=normal"
+rc=$?
+
+echo
+echo "## Benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: INGEST_PG_PORT=$INGEST_PG_PORT INGEST_AMQP_PORT=$INGEST_AMQP_PORT deploy/bench.sh"
+echo
+if [ -f "$STRESS_REPORT_DIR/summary.md" ]; then cat "$STRESS_REPORT_DIR/summary.md"; else echo "(no scenario finished)"; fi
+echo
+echo "reports: $STRESS_REPORT_DIR/report.html and report.md"
+exit $rc
