@@ -49,11 +49,12 @@ wait_ready() {  # url pid name
 }
 
 worker_port=$(free_port $((INGEST_PG_PORT + 1000)))
-ASPNETCORE_URLS=http://127.0.0.1:$worker_port dotnet "$worker_dll" >"$logs/worker.log" 2>&1 &
+# Each host runs from its own folder, as deploy/run.sh does, so that its appsettings.json applies.
+(cd "$(dirname "$worker_dll")" && ASPNETCORE_URLS=http://127.0.0.1:$worker_port exec dotnet "$worker_dll") >"$logs/worker.log" 2>&1 &
 hosts+=($!)
 wait_ready "http://127.0.0.1:$worker_port/health/ready" "${hosts[-1]}" worker
 api_port=$(free_port $((worker_port + 1)))
-ASPNETCORE_URLS=http://127.0.0.1:$api_port dotnet "$api_dll" >"$logs/api.log" 2>&1 &
+(cd "$(dirname "$api_dll")" && ASPNETCORE_URLS=http://127.0.0.1:$api_port exec dotnet "$api_dll") >"$logs/api.log" 2>&1 &
 hosts+=($!)
 wait_ready "http://127.0.0.1:$api_port/health/ready" "${hosts[-1]}" api
 echo "bench: worker on :$worker_port, api on :$api_port (logs in $logs)"
