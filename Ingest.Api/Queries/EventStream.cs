@@ -56,14 +56,15 @@ public static class EventStream
 
         var settings = options.Value;
         long lastId;
-        DateTime windowStart, lateSince;
+        DateTime windowStart, lateSince, connectedAt;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             // Before the response starts, so that a database outage is a 503.
             var start = await conn.QuerySingleAsync<(long LastId, DateTime Now)>(new CommandDefinition(SelectStartPosition, cancellationToken: ct));
             lastId = resumeAfter ?? start.LastId;
             windowStart = start.Now - settings.StreamReplayWindow;
-            lateSince = start.Now; // what the client got before its Last-Event-ID is unknown: no late rows from before now
+            // Rows stored before this connection are the client's business (Last-Event-ID), never late rows of this stream.
+            connectedAt = lateSince = start.Now;
         }
 
         http.Response.ContentType = "text/event-stream";
@@ -116,7 +117,7 @@ public static class EventStream
                 }
                 if (newest != DateTime.MinValue)
                 {
-                    lateSince = newest - settings.StreamLateCommitWindow;
+                    lateSince = Max(connectedAt, newest - settings.StreamLateCommitWindow);
                     foreach (var old in sent.Where(s => s.Value <= lateSince).Select(s => s.Key).ToList()) sent.Remove(old);
                 }
                 if (text.Length > 0)
@@ -139,4 +140,6 @@ public static class EventStream
         }
         return TypedResults.Empty;
     }
+
+    static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 }
