@@ -20,18 +20,34 @@ public static class EventStream
 {
     const int MaxRowsPerRead = 1000;
 
-    const string SelectNewEvents = """
-        select id as Id, message_id as MessageId, type as Type, event as Event, name as Name, user_id as UserId,
-               anonymous_id as AnonymousId, group_id as GroupId, previous_id as PreviousId, "timestamp" as Timestamp,
-               original_timestamp as OriginalTimestamp, sent_at as SentAt, received_at as ReceivedAt, stored_at as StoredAt,
-               timestamp_clamped as TimestampClamped, properties::text as Properties, traits::text as Traits,
-               context::text as Context, integrations::text as Integrations
-        from events
-        where source_id = @SourceId
-          and (@Event::text is null or event = @Event)
-          and stored_at > @WindowStart::timestamptz
-          and (id > @LastId or (stored_at > @LateSince::timestamptz and id <> all(@SentIds)))
-        order by id
+    const string EventColumns = """
+        id as Id, message_id as MessageId, type as Type, event as Event, name as Name, user_id as UserId,
+        anonymous_id as AnonymousId, group_id as GroupId, previous_id as PreviousId, "timestamp" as Timestamp,
+        original_timestamp as OriginalTimestamp, sent_at as SentAt, received_at as ReceivedAt, stored_at as StoredAt,
+        timestamp_clamped as TimestampClamped, properties::text as Properties, traits::text as Traits,
+        context::text as Context, integrations::text as Integrations
+        """;
+
+    // Two branches, each on an index of its own: the new ids (primary key range) and the late commits of lower ids
+    // stored in the trailing window (events_source_stored). One OR over both made the planner walk the primary key.
+    const string SelectNewEvents = $"""
+        select * from (
+            select {EventColumns}
+            from events
+            where id > @LastId
+              and source_id = @SourceId
+              and stored_at > @WindowStart::timestamptz
+              and (@Event::text is null or event = @Event)
+            union all
+            select {EventColumns}
+            from events
+            where source_id = @SourceId
+              and stored_at > @LateSince::timestamptz
+              and id <= @LastId
+              and id <> all(@SentIds)
+              and (@Event::text is null or event = @Event)
+        ) as fresh
+        order by Id
         limit @Limit
         """;
 
