@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddIngestLogging("ingest-api");
 builder.AddProblemResponses();
 builder.AddTracking();
+builder.AddQueries();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -15,6 +16,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UsePreflight();
 app.MapTracking();
+app.MapQueries();
 app.MapHealthEndpoints("ingest-api");
 app.MapOpenApi();
 await app.RunAsync();

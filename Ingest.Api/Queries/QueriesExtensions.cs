@@ -1,0 +1,38 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+
+using Ingest.Api.Queries;
+
+// In the root namespace, as ProblemResponses, so Program.cs needs no extra using for its two lines.
+namespace Ingest.Api;
+
+public static class QueriesExtensions
+{
+    /// <summary>The read side's options and the live tail's LISTEN connection. Needs AddTracking's NpgsqlDataSource and KeyStore.</summary>
+    public static IHostApplicationBuilder AddQueries(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new Cursor(Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<QueryOptions>>().Value.CursorKey)));
+        builder.Services.AddSingleton<EventFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
+        return builder;
+    }
+
+    /// <summary>Every read endpoint under /v1, behind a read key, answering 503 while PostgreSQL is down.</summary>
+    public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder app)
+    {
+        app.MapEvents();
+        app.MapStats();
+        app.MapTransactions();
+        app.MapQuarantine();
+        return app;
+    }
+
+    /// <summary>A /v1 group behind <see cref="ReadAccess"/>, with the answers every read endpoint can give.</summary>
+    internal static RouteGroupBuilder MapReadGroup(this IEndpointRouteBuilder app, string tag) =>
+        (RouteGroupBuilder)app.MapGroup("/v1").WithTags(tag)
+            .AddEndpointFilter<ReadAccess>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Ingest.Api.Queries;
+
+/// <summary>
+/// The transaction log: one row per batch write of a worker, newest first, keyset-paginated on (started_at, id).
+/// Batches mix sources, so the log has no source: any read key sees it (counts and errors, never event data).
+/// </summary>
+public static class TransactionsApi
+{
+    const string SelectTransactionsPage = """
+        select id as Id, worker_host as WorkerHost, started_at as StartedAt, finished_at as FinishedAt, status as Status,
+               broker_messages as BrokerMessages, events as Events, inserted as Inserted, duplicates as Duplicates,
+               quarantined as Quarantined, attempt as Attempt, error as Error
+        from ingest_transactions
+        where (@Status::text is null or status = @Status)
+          and (@From::timestamptz is null or started_at >= @From)
+          and (@To::timestamptz is null or started_at < @To)
+          and (@AfterStartedAt::timestamptz is null or (started_at, id) < (@AfterStartedAt, @AfterId::uuid))
+        order by started_at desc, id desc
+        limit @Limit
+        """;
+
+    public static IEndpointRouteBuilder MapTransactions(this IEndpointRouteBuilder app)
+    {
+        app.MapReadGroup("Transactions").MapGet("/transactions", ListAsync).WithName("listTransactions");
+        return app;
+    }
+
+    public sealed class TransactionRow
+    {
+        public Guid Id { get; init; }
+        public required string WorkerHost { get; init; }
+        public DateTime StartedAt { get; init; }
+        public DateTime? FinishedAt { get; init; }
+        public required string Status { get; init; }
+        public int BrokerMessages { get; init; }
+        public int Events { get; init; }
+        public int Inserted { get; init; }
+        public int Duplicates { get; init; }
+        public int Quarantined { get; init; }
+        public int Attempt { get; init; }
+        public string? Error { get; init; }
+    }
+
+    public sealed record TransactionsPage(IReadOnlyList<TransactionRow> Transactions, string? NextCursor);
+
+    static async Task<Results<Ok<TransactionsPage>, ValidationProblem>> ListAsync(HttpContext http, NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+    {
+        var q = new QueryParameters(http.Request.Query);
+        var status = q.OneOf("status", "committed", "failed");
+        var from = q.Instant("from");
+        var to = q.Instant("to");
+        q.CheckRange(from, to);
+        var limit = q.Limit();
+        var scope = string.Join('\u001f', "transactions", status, from?.UtcTicks, to?.UtcTicks);
+        var after = q.Cursor(cursors, scope);
+        if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<TransactionRow>(new CommandDefinition(SelectTransactionsPage, new
+        {
+            Status = status, From = from, To = to,
+            AfterStartedAt = after is null ? (DateTimeOffset?)null : new DateTimeOffset(after.Time),
+            AfterId = after?.Id,
+            Limit = limit + 1,
+        }, cancellationToken: ct))).AsList();
+        string? next = null;
+        if (rows.Count > limit)
+        {
+            rows.RemoveAt(limit);
+            next = cursors.Encode(rows[^1].StartedAt, rows[^1].Id.ToString("D", CultureInfo.InvariantCulture), scope);
+        }
+        return TypedResults.Ok(new TransactionsPage(rows, next));
+    }
+}
