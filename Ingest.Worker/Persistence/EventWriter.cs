@@ -308,30 +308,34 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
 
     static void AddEvents(NpgsqlCommand cmd, IReadOnlyList<AnalyticsEvent> events)
     {
-        Add(cmd, "source_ids", events, e => e.SourceId);
-        Add(cmd, "message_ids", events, e => e.MessageId);
-        Add(cmd, "types", events, e => e.Type);
-        Add(cmd, "events", events, e => e.Event);
-        Add(cmd, "names", events, e => e.Name);
-        Add(cmd, "user_ids", events, e => e.UserId);
-        Add(cmd, "anonymous_ids", events, e => e.AnonymousId);
-        Add(cmd, "group_ids", events, e => e.GroupId);
-        Add(cmd, "previous_ids", events, e => e.PreviousId);
-        Add(cmd, "timestamps", events, e => e.Timestamp.UtcDateTime);
-        Add(cmd, "original_timestamps", events, e => e.OriginalTimestamp?.UtcDateTime);
-        Add(cmd, "sent_ats", events, e => e.SentAt?.UtcDateTime);
-        Add(cmd, "received_ats", events, e => e.ReceivedAt.UtcDateTime);
-        Add(cmd, "clamped", events, e => e.TimestampClamped);
-        Add(cmd, "properties", events, e => e.Properties?.GetRawText());
-        Add(cmd, "traits", events, e => e.Traits?.GetRawText());
-        Add(cmd, "contexts", events, e => e.Context?.GetRawText());
-        Add(cmd, "integrations", events, e => e.Integrations?.GetRawText());
+        Add(cmd, "source_ids", events, NpgsqlDbType.Text, e => e.SourceId);
+        Add(cmd, "message_ids", events, NpgsqlDbType.Text, e => e.MessageId);
+        Add(cmd, "types", events, NpgsqlDbType.Text, e => e.Type);
+        Add(cmd, "events", events, NpgsqlDbType.Text, e => e.Event);
+        Add(cmd, "names", events, NpgsqlDbType.Text, e => e.Name);
+        Add(cmd, "user_ids", events, NpgsqlDbType.Text, e => e.UserId);
+        Add(cmd, "anonymous_ids", events, NpgsqlDbType.Text, e => e.AnonymousId);
+        Add(cmd, "group_ids", events, NpgsqlDbType.Text, e => e.GroupId);
+        Add(cmd, "previous_ids", events, NpgsqlDbType.Text, e => e.PreviousId);
+        Add(cmd, "timestamps", events, NpgsqlDbType.TimestampTz, e => e.Timestamp.UtcDateTime);
+        Add(cmd, "original_timestamps", events, NpgsqlDbType.TimestampTz, e => e.OriginalTimestamp?.UtcDateTime);
+        Add(cmd, "sent_ats", events, NpgsqlDbType.TimestampTz, e => e.SentAt?.UtcDateTime);
+        Add(cmd, "received_ats", events, NpgsqlDbType.TimestampTz, e => e.ReceivedAt.UtcDateTime);
+        Add(cmd, "clamped", events, NpgsqlDbType.Boolean, e => e.TimestampClamped);
+        Add(cmd, "properties", events, NpgsqlDbType.Text, e => e.Properties?.GetRawText());
+        Add(cmd, "traits", events, NpgsqlDbType.Text, e => e.Traits?.GetRawText());
+        Add(cmd, "contexts", events, NpgsqlDbType.Text, e => e.Context?.GetRawText());
+        Add(cmd, "integrations", events, NpgsqlDbType.Text, e => e.Integrations?.GetRawText());
     }
 
-    static void Add<T>(NpgsqlCommand cmd, string name, IReadOnlyList<AnalyticsEvent> events, Func<AnalyticsEvent, T> value)
+    /// <summary>
+    /// An array parameter of one column. The element type is explicit: inferred, an array of nullable times whose first
+    /// value is null becomes timestamp without time zone, and the first UTC value after it fails the whole batch.
+    /// </summary>
+    static void Add<T>(NpgsqlCommand cmd, string name, IReadOnlyList<AnalyticsEvent> events, NpgsqlDbType elementType, Func<AnalyticsEvent, T> value)
     {
         var values = new T[events.Count];
         for (var i = 0; i < values.Length; i++) values[i] = value(events[i]);
-        cmd.Parameters.Add(new NpgsqlParameter<T[]>(name, values));
+        cmd.Parameters.Add(new NpgsqlParameter<T[]>(name, NpgsqlDbType.Array | elementType) { TypedValue = values });
     }
 }
