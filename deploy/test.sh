@@ -19,7 +19,8 @@ done
 
 results=$repo/.local/test-results
 rm -rf "$results"
-dotnet test Analytics.sln -c Release --logger trx --results-directory "$results" --filter "$filter" "${args[@]}"
+# -m:1: one test assembly at a time, since tests stop and start the shared servers.
+dotnet test Analytics.sln -c Release -m:1 --logger trx --results-directory "$results" --filter "$filter" "${args[@]}"
 rc=$?
 
 read -r passed failed < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*' |
