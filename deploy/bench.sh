@@ -61,7 +61,8 @@ echo "bench: worker on :$worker_port, api on :$api_port (logs in $logs)"
 
 export INGEST_API_URL=http://127.0.0.1:$api_port
 export STRESS_REPORT_DIR=$repo/stress-reports/bench-$(date -u +%Y%m%d-%H%M%S)
-dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark" --logger "console;verbosity=normal"
+# BENCH_FILTER narrows the scenarios, e.g. BENCH_FILTER="FullyQualifiedName~Seeds"
+dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark${BENCH_FILTER:+&($BENCH_FILTER)}" --logger "console;verbosity=normal"
 rc=$?
 
 echo

@@ -41,6 +41,27 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
         return _keys?.GetValueOrDefault(Convert.ToHexStringLower(hash));
     }
 
+    /// <summary>
+    /// The key of an Authorization header: HTTP Basic with the key as user name (what Segment's libraries send) or a
+    /// Bearer token.
+    /// </summary>
+    public static string? FromAuthorizationHeader(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header[7..].Trim();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? decoded : decoded[..colon];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     public async Task RefreshAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

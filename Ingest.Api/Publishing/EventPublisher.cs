@@ -13,9 +13,10 @@ namespace Ingest.Api.Publishing;
 public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Group commit: the events of concurrent requests are gathered for up to <see cref="PublishOptions.Window"/> and sent
-/// as one broker message; each request completes when the message carrying its events is confirmed by RabbitMQ.
-/// One message per event would cap ingestion at the broker's message rate.
+/// Group commit: the events of concurrent requests are sent as one broker message; each request completes when the
+/// message carrying its events is confirmed by RabbitMQ. One message per event would cap ingestion at the broker's
+/// message rate. Idle, a request's events leave at once; while other messages await their confirm, events are gathered
+/// for up to <see cref="PublishOptions.Window"/>, and while every slot waits on the broker they pile up and leave together.
 /// On shutdown, after the server has stopped taking requests, what was accepted is still sent before the bus stops.
 /// </summary>
 public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log) : BackgroundService
@@ -65,9 +66,13 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
         // Reads until the channel is completed and drained (StopAsync), not until stoppingToken: accepted events are sent.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
+            // A free slot first: while every slot waits on the broker, requests pile up and leave together.
+            await _inFlight.WaitAsync(CancellationToken.None);
+            // Idle, the events leave at once; while other messages await their confirm, the window gathers more.
+            var gather = _inFlight.CurrentCount < options.Value.MaxInFlightMessages - 1 ? window : TimeSpan.Zero;
             var batch = new List<Pending>();
             var eventCount = 0;
-            var deadline = Stopwatch.GetTimestamp() + (long)(window.TotalSeconds * Stopwatch.Frequency);
+            var deadline = Stopwatch.GetTimestamp() + (long)(gather.TotalSeconds * Stopwatch.Frequency);
             while (eventCount < maxEvents)
             {
                 if (reader.TryRead(out var next))
@@ -82,7 +87,6 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
                 try { await reader.WaitToReadAsync(wait.Token); }
                 catch (OperationCanceledException) { break; }
             }
-            await _inFlight.WaitAsync(CancellationToken.None);
             _ = SendAsync(endpoint, batch, eventCount);
         }
         // Wait for the last sends before the bus stops.

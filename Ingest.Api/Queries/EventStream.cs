@@ -20,13 +20,7 @@ public static class EventStream
 {
     const int MaxRowsPerRead = 1000;
 
-    const string EventColumns = """
-        id as Id, message_id as MessageId, type as Type, event as Event, name as Name, user_id as UserId,
-        anonymous_id as AnonymousId, group_id as GroupId, previous_id as PreviousId, "timestamp" as Timestamp,
-        original_timestamp as OriginalTimestamp, sent_at as SentAt, received_at as ReceivedAt, stored_at as StoredAt,
-        timestamp_clamped as TimestampClamped, properties::text as Properties, traits::text as Traits,
-        context::text as Context, integrations::text as Integrations
-        """;
+    const string EventColumns = EventsApi.EventColumns;
 
     // Two branches, each on an index of its own: the new ids (primary key range) and the late commits of lower ids
     // stored in the trailing window (events_source_stored). One OR over both made the planner walk the primary key.

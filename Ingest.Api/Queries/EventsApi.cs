@@ -15,7 +15,8 @@ namespace Ingest.Api.Queries;
 /// </summary>
 public static class EventsApi
 {
-    const string EventColumns = """
+    /// <summary>The columns of <see cref="EventRow"/>, also read by the live tail.</summary>
+    internal const string EventColumns = """
         id as Id, message_id as MessageId, type as Type, event as Event, name as Name, user_id as UserId,
         anonymous_id as AnonymousId, group_id as GroupId, previous_id as PreviousId, "timestamp" as Timestamp,
         original_timestamp as OriginalTimestamp, sent_at as SentAt, received_at as ReceivedAt, stored_at as StoredAt,

@@ -19,7 +19,7 @@ public sealed class ReadAccess(KeyStore keys, IOptions<QueryOptions> options, IL
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var presented = KeyFromHeader(http.Request);
+        var presented = KeyStore.FromAuthorizationHeader(http.Request);
         if (string.IsNullOrEmpty(presented))
             return TypedResults.Problem("Send a read key as a Bearer token or as the HTTP Basic user name.", statusCode: 401, title: "Missing read key");
         if (!keys.IsLoaded)
@@ -57,22 +57,5 @@ public sealed class ReadAccess(KeyStore keys, IOptions<QueryOptions> options, IL
     {
         http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
         return TypedResults.Problem(detail, statusCode: 503, title: title);
-    }
-
-    static string? KeyFromHeader(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header[7..].Trim();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? decoded : decoded[..colon];
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 }

@@ -80,7 +80,7 @@ public static class TrackingRequest
     /// </summary>
     public static (SourceKey? Key, Refusal? Refusal) Authenticate(HttpRequest request, JsonElement body, KeyStore keys)
     {
-        var presented = KeyFromHeader(request) ?? KeyFromBody(body) ?? (string?)request.Query["writeKey"];
+        var presented = KeyStore.FromAuthorizationHeader(request) ?? KeyFromBody(body) ?? (string?)request.Query["writeKey"];
         if (string.IsNullOrEmpty(presented))
             return (null, new(StatusCodes.Status401Unauthorized, "Missing write key",
                 "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."));
@@ -92,25 +92,6 @@ public static class TrackingRequest
         if (key.Scope != "write")
             return (null, new(StatusCodes.Status403Forbidden, "Not a write key", "This key is a read key; sending events needs a write key."));
         return (key, null);
-    }
-
-    static string? KeyFromHeader(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
-                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-                return colon < 0 ? decoded : decoded[..colon];
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-        }
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
     static string? KeyFromBody(JsonElement body) =>
