@@ -39,6 +39,7 @@ if [ ! -f "$keys" ]; then
 fi
 . "$keys"
 
+export Ingest__Logging__Console__Format=${Ingest__Logging__Console__Format:-Text}  # readable in a terminal
 (cd "$(bin Ingest.Worker)" && ASPNETCORE_URLS=http://127.0.0.1:$worker_port exec dotnet Ingest.Worker.dll) & pids+=($!)
 (cd "$(bin Ingest.Api)" && ASPNETCORE_URLS=http://127.0.0.1:$api_port exec dotnet Ingest.Api.dll) & pids+=($!)
 
