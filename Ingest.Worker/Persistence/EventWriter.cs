@@ -28,6 +28,15 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
 {
     readonly int _copyFromEvents = options.Value.CopyFromEvents;
 
+    /// <summary>The batch's row in the transaction log, counted from the <c>inserted</c> CTE of the statement it ends.</summary>
+    const string LogCommittedTransaction = """
+        insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, inserted, duplicates, attempt)
+        select @transaction_id, @worker_host, @started_at, clock_timestamp(), 'committed', @broker_messages, @event_count,
+               count(*), @event_count - count(*), @attempt
+        from inserted
+        returning inserted
+        """;
+
     const string EventColumns = """
         source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
         original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations
@@ -61,11 +70,7 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
             returning 1
         ),
         {EarlierFailedAttempt}
-        insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, inserted, duplicates, attempt)
-        select @transaction_id, @worker_host, @started_at, clock_timestamp(), 'committed', @broker_messages, @event_count,
-               count(*), @event_count - count(*), @attempt
-        from inserted
-        returning inserted
+        {LogCommittedTransaction}
         """;
 
     /// <summary>The staging table of this connection's session, emptied by every commit or rollback.</summary>
@@ -84,11 +89,7 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
             returning 1
         ),
         {EarlierFailedAttempt}
-        insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, inserted, duplicates, attempt)
-        select @transaction_id, @worker_host, @started_at, clock_timestamp(), 'committed', @broker_messages, @event_count,
-               count(*), @event_count - count(*), @attempt
-        from inserted
-        returning inserted
+        {LogCommittedTransaction}
         """;
 
     const string InsertEvents = $"""
