@@ -1,6 +1,6 @@
+using Ingest.ServiceDefaults;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
-using Npgsql;
 
 namespace Ingest.Api.Tracking;
 
@@ -9,9 +9,7 @@ public static class TrackingExtensions
     /// <summary>Keys (loaded from PostgreSQL in the background, never on the request path), rate limits, broker publishing.</summary>
     public static IHostApplicationBuilder AddTracking(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment: ConnectionStrings__Postgres).");
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.AddPostgres();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeyStore>();
