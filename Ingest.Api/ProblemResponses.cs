@@ -9,6 +9,8 @@ public static class ProblemResponses
     {
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+        // Kestrel's verdict on a broken request (a body arriving too slowly, a bad chunk) keeps its own 4xx, never a 500.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         return builder;
     }
 }

@@ -24,7 +24,9 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
     /// <summary>The header listing the trace id of every request whose events a broker message carries.</summary>
     public const string TraceIdsHeader = "Ingest-Trace-Ids";
 
-    sealed record Pending(IReadOnlyList<AnalyticsEvent> Events, string? TraceParent, TaskCompletionSource Confirmed);
+    /// <summary>A request's events waiting for their broker message. Its task completes once: confirmed, failed, or
+    /// abandoned when the request has answered already (timed out, or its client gone), in which case it is not sent.</summary>
+    sealed record Pending(EncodedEvents Events, string? TraceParent, TaskCompletionSource Confirmed);
 
     readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.MaxPendingRequests)
     {
@@ -34,21 +36,44 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
 
     readonly SemaphoreSlim _inFlight = new(options.Value.MaxInFlightMessages);
 
+    /// <summary>The bytes of the events accepted and not yet confirmed, failed or abandoned.</summary>
+    long _pendingBytes;
+
     /// <summary>Completes once the events are on the broker's disk.</summary>
-    /// <exception cref="BrokerUnavailableException">Not confirmed within the timeout, or too many requests waiting.</exception>
-    public async Task PublishAsync(IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
+    /// <exception cref="BrokerUnavailableException">Not confirmed within the timeout, or too many requests or bytes waiting.</exception>
+    public async Task PublishAsync(EncodedEvents events, CancellationToken ct)
     {
+        if (Interlocked.Add(ref _pendingBytes, events.Bytes) > options.Value.MaxPendingBytes)
+        {
+            Interlocked.Add(ref _pendingBytes, -events.Bytes);
+            throw new BrokerUnavailableException("The API is waiting on the broker for too many bytes already.");
+        }
         var pending = new Pending(events, Activity.Current?.Id, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_pending.Writer.TryWrite(pending))
+        {
+            Interlocked.Add(ref _pendingBytes, -events.Bytes);
             throw new BrokerUnavailableException("The API is waiting on the broker for too many requests already.");
+        }
         try
         {
             await pending.Confirmed.Task.WaitAsync(options.Value.ConfirmTimeout, ct);
         }
         catch (TimeoutException e)
         {
+            // Answered 503: if the events have not left yet, they never will (the client retries them).
+            Abandon(pending);
             throw new BrokerUnavailableException($"The broker did not confirm within {options.Value.ConfirmTimeout.TotalSeconds:0.#} s.", e);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Abandon(pending); // the client is gone
+            throw;
+        }
+    }
+
+    void Abandon(Pending pending)
+    {
+        if (pending.Confirmed.TrySetCanceled()) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)
@@ -63,6 +88,7 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
         var reader = _pending.Reader;
         var window = options.Value.Window;
         var maxEvents = options.Value.MaxEventsPerMessage;
+        var maxBytes = options.Value.MaxBytesPerMessage;
         // Reads until the channel is completed and drained (StopAsync), not until stoppingToken: accepted events are sent.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
@@ -72,13 +98,16 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
             var gather = _inFlight.CurrentCount < options.Value.MaxInFlightMessages - 1 ? window : TimeSpan.Zero;
             var batch = new List<Pending>();
             var eventCount = 0;
+            long bytes = 0;
             var deadline = Stopwatch.GetTimestamp() + (long)(gather.TotalSeconds * Stopwatch.Frequency);
-            while (eventCount < maxEvents)
+            while (eventCount < maxEvents && bytes < maxBytes)
             {
                 if (reader.TryRead(out var next))
                 {
+                    if (next.Confirmed.Task.IsCompleted) continue; // abandoned: its request has answered already
                     batch.Add(next);
                     eventCount += next.Events.Count;
+                    bytes += next.Events.Bytes;
                     continue;
                 }
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
@@ -86,6 +115,11 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
                 using var wait = new CancellationTokenSource(remaining);
                 try { await reader.WaitToReadAsync(wait.Token); }
                 catch (OperationCanceledException) { break; }
+            }
+            if (batch.Count == 0)
+            {
+                _inFlight.Release();
+                continue;
             }
             _ = SendAsync(endpoint, batch, eventCount);
         }
@@ -97,21 +131,22 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
     {
         try
         {
-            var events = new List<AnalyticsEvent>(eventCount);
-            foreach (var pending in batch) events.AddRange(pending.Events);
+            var events = new EncodedEventList(batch.Select(p => p.Events).ToList());
             using var timeout = new CancellationTokenSource(options.Value.ConfirmTimeout);
             // The message continues the first request's trace; the header names every request's, for the worker to log.
             var traceParents = batch.Select(p => p.TraceParent).ToList();
             using var activity = IngestTracing.StartFor("publish events", ActivityKind.Producer, traceParents);
             var traceIds = string.Join(',', IngestTracing.TraceIds(traceParents));
-            await endpoint.Send(new EventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(TraceIdsHeader, traceIds), timeout.Token);
-            foreach (var pending in batch) pending.Confirmed.TrySetResult();
+            await endpoint.Send(new EncodedEventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(TraceIdsHeader, traceIds), timeout.Token);
+            foreach (var pending in batch)
+                if (pending.Confirmed.TrySetResult()) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
         }
         catch (Exception e)
         {
             log.LogWarning("Broker message of {EventCount} events from {RequestCount} requests not confirmed: {Error}", eventCount, batch.Count, e.Message);
             var failure = new BrokerUnavailableException("The broker did not confirm the events.", e);
-            foreach (var pending in batch) pending.Confirmed.TrySetException(failure);
+            foreach (var pending in batch)
+                if (pending.Confirmed.TrySetException(failure)) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
         }
         finally
         {
@@ -130,11 +165,17 @@ public sealed class PublishOptions
 
     [Range(1, 10_000)] public int MaxEventsPerMessage { get; set; } = 500;
 
+    /// <summary>The bytes of events gathered into one broker message, at most (a single larger request still goes alone).</summary>
+    [Range(1024, 64 * 1024 * 1024)] public int MaxBytesPerMessage { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Broker messages sent and not yet confirmed, at most.</summary>
     [Range(1, 1024)] public int MaxInFlightMessages { get; set; } = 64;
 
     /// <summary>Requests waiting to be gathered, at most; past it the API answers 503 at once instead of queueing in memory.</summary>
     [Range(1, 1_000_000)] public int MaxPendingRequests { get; set; } = 20_000;
+
+    /// <summary>The bytes of accepted events waiting for the broker, at most; past it the API answers 503 at once.</summary>
+    [Range(1024 * 1024, 16L * 1024 * 1024 * 1024)] public long MaxPendingBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>How long a request waits for the broker's confirm before it answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]

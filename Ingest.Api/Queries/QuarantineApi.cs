@@ -108,12 +108,13 @@ public static class QuarantineApi
                 : TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Not in quarantine", Detail = $"No quarantined event {id} for source {sourceId}." });
         }
 
-        AnalyticsEvent? evt;
+        EncodedEvents? evt;
         try
         {
-            evt = JsonSerializer.Deserialize<AnalyticsEvent>(row.Raw, JsonSerializerOptions.Web);
+            // The source is the key's, as on the write side, whatever the raw message says.
+            evt = JsonSerializer.Deserialize<AnalyticsEvent>(row.Raw, JsonSerializerOptions.Web) is { } e ? EncodedEvents.Encode([e with { SourceId = sourceId }]) : null;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             evt = null;
             logs.CreateLogger(nameof(QuarantineApi)).LogWarning("Quarantined event {QuarantineId} cannot be replayed: {Error}", id, e.Message);
@@ -131,8 +132,7 @@ public static class QuarantineApi
 
         try
         {
-            // The source is the key's, as on the write side, whatever the raw message says.
-            await publisher.PublishAsync([evt with { SourceId = sourceId }], ct);
+            await publisher.PublishAsync(evt, ct);
         }
         catch (BrokerUnavailableException e)
         {

@@ -9,11 +9,15 @@ public static class ClockSkew
     public static readonly TimeSpan MaxFuture = TimeSpan.FromHours(24);
 
     /// <returns>receivedAt − (sentAt − timestamp) when both are given; the timestamp alone when sentAt is missing;
-    /// receivedAt when the timestamp is missing. A result more than 24 h after receivedAt becomes receivedAt, flagged.</returns>
-    public static (DateTimeOffset Timestamp, bool Clamped) Correct(DateTimeOffset? timestamp, DateTimeOffset? sentAt, DateTimeOffset receivedAt)
+    /// receivedAt when the timestamp is missing. A result more than 24 h after receivedAt becomes receivedAt, flagged.
+    /// Null when the correction falls outside the calendar (a timestamp in year 1 sent in year 9999).</returns>
+    public static (DateTimeOffset Timestamp, bool Clamped)? Correct(DateTimeOffset? timestamp, DateTimeOffset? sentAt, DateTimeOffset receivedAt)
     {
         if (timestamp is not { } t) return (receivedAt, false);
-        var corrected = sentAt is { } s ? receivedAt - (s - t) : t;
-        return corrected - receivedAt > MaxFuture ? (receivedAt, true) : (corrected.ToUniversalTime(), false);
+        // In ticks, which cannot overflow for dates within the calendar; the result may fall outside it.
+        var ticks = sentAt is { } s ? receivedAt.UtcTicks - (s.UtcTicks - t.UtcTicks) : t.UtcTicks;
+        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks) return null;
+        var corrected = new DateTimeOffset(ticks, TimeSpan.Zero);
+        return corrected - receivedAt > MaxFuture ? (receivedAt, true) : (corrected, false);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ingest.Contracts;
 
@@ -29,8 +30,8 @@ public static class LegacyAnalytics
             errors.Add(new("data", "is required: a non-empty array of {key, value, timestamp?}"));
         else if (data.GetArrayLength() > TrackingRequest.MaxBatchMessages)
             return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Too many items", $"data holds {data.GetArrayLength()} items, more than {TrackingRequest.MaxBatchMessages}."));
-        if (envelope.MayContainNul && NulCharacters.FindIn(root) is { } nul)
-            errors.Add(new(nul, "contains a NUL character (U+0000), which cannot be stored"));
+        if (StorableJson.FindProblem(root) is { } unstorable)
+            errors.Add(unstorable);
         if (errors.Count > 0) return new([], new() { [""] = errors });
 
         var events = new List<AnalyticsEvent>(data.GetArrayLength());
@@ -38,11 +39,22 @@ public static class LegacyAnalytics
         var index = 0;
         foreach (var item in data.EnumerateArray())
         {
-            var prefix = $"data[{index++}]";
+            var position = index++;
+            var prefix = $"data[{position}]";
             var errorsOfItem = new List<FieldError>();
             if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("key", out var keyElement) || keyElement.ValueKind != JsonValueKind.String || keyElement.GetString() is not { Length: > 0 } eventName)
             {
                 itemErrors[prefix] = [new("key", "is required: a non-empty string")];
+                continue;
+            }
+            if (eventName.Length > SegmentMessage.MaxNameLength)
+            {
+                itemErrors[prefix] = [new("key", $"is longer than {SegmentMessage.MaxNameLength} characters")];
+                continue;
+            }
+            if (JsonMarshal.GetRawUtf8Value(item).Length > TrackingRequest.MaxMessageBytes)
+            {
+                itemErrors[prefix] = [new("", $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB")];
                 continue;
             }
             var itemTime = UnixSeconds(item, "timestamp", errorsOfItem, required: false) ?? timestamp;
@@ -51,12 +63,12 @@ public static class LegacyAnalytics
                 itemErrors[prefix] = errorsOfItem;
                 continue;
             }
-            var (corrected, clamped) = ClockSkew.Correct(itemTime, null, envelope.ReceivedAt);
+            var (corrected, clamped) = ClockSkew.Correct(itemTime, null, envelope.ReceivedAt)!.Value; // without sentAt nothing is computed
             var value = item.TryGetProperty("value", out var v) ? v : default;
             events.Add(new AnalyticsEvent
             {
                 SourceId = envelope.SourceId,
-                MessageId = Guid.CreateVersion7().ToString(),
+                MessageId = (envelope.Ids ?? MessageIds.None).For(envelope.SourceId, position),
                 Type = "track",
                 Event = eventName,
                 UserId = pennkey,

@@ -14,20 +14,30 @@ public sealed record FieldError(string Field, string Reason);
 public static class SegmentMessage
 {
     public const int MaxIdLength = 255;
+
+    /// <summary>The longest <c>event</c> or <c>name</c>: the event name is indexed, and a PostgreSQL index entry holds at most ~2.7 KB.</summary>
+    public const int MaxNameLength = 512;
     public static readonly string[] Types = ["track", "identify", "page", "screen", "group", "alias"];
     static readonly string[] JsonObjectFields = ["properties", "traits", "context", "integrations"];
 
-    /// <param name="MayContainNul">False when the request body holds no \u0000 escape, which spares the walk over every string.</param>
+    /// <param name="Ids">Derives the messageId of a message that has none; by default from an empty body.</param>
     public sealed record Envelope(string SourceId, DateTimeOffset ReceivedAt, DateTimeOffset? BatchSentAt = null,
-        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, bool MayContainNul = true);
+        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, MessageIds? Ids = null);
 
     /// <param name="type">The type the endpoint implies, or null when the message must name it (batch items).</param>
-    public static (AnalyticsEvent? Event, List<FieldError> Errors) Read(JsonElement message, string? type, Envelope envelope)
+    /// <param name="position">The message's place in the request body, from which a missing messageId is derived.</param>
+    public static (AnalyticsEvent? Event, List<FieldError> Errors) Read(JsonElement message, string? type, Envelope envelope, int position = 0)
     {
         var errors = new List<FieldError>();
         if (message.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new("", "must be a JSON object"));
+            return (null, errors);
+        }
+        // First: a string that is not Unicode text cannot even be read as a field.
+        if (StorableJson.FindProblem(message) is { } unstorable)
+        {
+            errors.Add(unstorable);
             return (null, errors);
         }
 
@@ -37,14 +47,14 @@ public static class SegmentMessage
         else if (!Types.Contains(type))
             errors.Add(new("type", $"'{type}' is not one of {string.Join(", ", Types)}"));
 
-        var messageId = Id(message, "messageId", errors) ?? Guid.CreateVersion7().ToString();
+        var messageId = Id(message, "messageId", errors) ?? (envelope.Ids ?? MessageIds.None).For(envelope.SourceId, position);
         var userId = Id(message, "userId", errors);
         var anonymousId = Id(message, "anonymousId", errors);
         if (userId is null && anonymousId is null && !errors.Any(e => e.Field is "userId" or "anonymousId"))
             errors.Add(new("userId", "userId or anonymousId is required"));
 
-        var eventName = String(message, "event", errors);
-        var name = String(message, "name", errors);
+        var eventName = Name(message, "event", errors);
+        var name = Name(message, "name", errors);
         var groupId = Id(message, "groupId", errors);
         var previousId = Id(message, "previousId", errors);
         switch (type)
@@ -66,13 +76,15 @@ public static class SegmentMessage
         for (var i = 0; i < JsonObjectFields.Length; i++)
             objects[i] = Object(message, JsonObjectFields[i], errors);
 
-        if (envelope.MayContainNul && NulCharacters.FindIn(message) is { } path)
-            errors.Add(new(path, "contains a NUL character (U+0000), which cannot be stored"));
-
         if (errors.Count > 0 || type is null)
             return (null, errors);
 
-        var (corrected, clamped) = ClockSkew.Correct(timestamp, sentAt, envelope.ReceivedAt);
+        if (ClockSkew.Correct(timestamp, sentAt, envelope.ReceivedAt) is not { } correction)
+        {
+            errors.Add(new("timestamp", "is so far from sentAt that the corrected time falls outside the calendar (years 1 to 9999)"));
+            return (null, errors);
+        }
+        var (corrected, clamped) = correction;
         return (new AnalyticsEvent
         {
             SourceId = envelope.SourceId,
@@ -91,8 +103,8 @@ public static class SegmentMessage
             TimestampClamped = clamped,
             Properties = objects[0],
             Traits = objects[1],
-            Context = objects[2] ?? envelope.BatchContext,
-            Integrations = objects[3] ?? envelope.BatchIntegrations,
+            Context = Merge(objects[2], envelope.BatchContext),
+            Integrations = Merge(objects[3], envelope.BatchIntegrations),
         }, errors);
     }
 
@@ -102,6 +114,37 @@ public static class SegmentMessage
         if (value.ValueKind == JsonValueKind.String) return value.GetString();
         errors.Add(new(field, "must be a string"));
         return null;
+    }
+
+    static string? Name(JsonElement message, string field, List<FieldError> errors)
+    {
+        var name = String(message, field, errors);
+        if (name is { Length: > MaxNameLength })
+        {
+            errors.Add(new(field, $"is longer than {MaxNameLength} characters"));
+            return null;
+        }
+        return name;
+    }
+
+    /// <summary>
+    /// A batch's <c>context</c> or <c>integrations</c> applies to each of its messages: a message's own object keeps
+    /// its keys and takes the batch's other keys (a shallow merge, as Segment's batch endpoint does).
+    /// </summary>
+    public static JsonElement? Merge(JsonElement? own, JsonElement? batch)
+    {
+        if (own is not { } mine) return batch;
+        if (batch is not { } shared) return own;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in shared.EnumerateObject())
+                if (!mine.TryGetProperty(property.Name, out _)) property.WriteTo(writer);
+            foreach (var property in mine.EnumerateObject()) property.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
     }
 
     /// <summary>An identifier: a non-empty string (or a number, which Segment's libraries accept) of at most 255 characters.</summary>

@@ -78,11 +78,20 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
             http.Response.Headers.Vary = "Origin";
         }
 
-        var envelope = new SegmentMessage.Envelope(key.SourceId, receivedAt, MayContainNul: NulCharacters.MayBeIn(body));
+        var envelope = new SegmentMessage.Envelope(key.SourceId, receivedAt, Ids: new MessageIds(body));
         var (events, errors, refusal) = read(root, envelope);
         if (refusal is not null) return Problem(refusal);
         if (events.Count > 0)
         {
+            EncodedEvents encoded;
+            try
+            {
+                encoded = EncodedEvents.Encode(events);
+            }
+            catch (NotSupportedException e)
+            {
+                return Problem(new(StatusCodes.Status400BadRequest, "Unstorable message", e.Message));
+            }
             if (rateLimiter.TryAcquire(key.SourceId, events.Count) is { } wait)
             {
                 http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0");
@@ -90,7 +99,7 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
             }
             try
             {
-                await publisher.PublishAsync(events, http.RequestAborted);
+                await publisher.PublishAsync(encoded, http.RequestAborted);
             }
             catch (BrokerUnavailableException e)
             {
@@ -119,26 +128,53 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
         if (batch.GetArrayLength() > TrackingRequest.MaxBatchMessages)
             return new(events, errors, new(StatusCodes.Status413PayloadTooLarge, "Too many messages",
                 $"The batch holds {batch.GetArrayLength()} messages, more than {TrackingRequest.MaxBatchMessages}."));
+        var batchContext = BatchObject(root, "context", errors);
+        var batchIntegrations = BatchObject(root, "integrations", errors);
+        if (errors.Count > 0) return new(events, new() { [""] = errors.Values.SelectMany(e => e).ToList() });
         envelope = envelope with
         {
             BatchSentAt = root.TryGetProperty("sentAt", out var sentAt) && sentAt.ValueKind == JsonValueKind.String && sentAt.TryGetDateTimeOffset(out var s) ? s : null,
-            BatchContext = root.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object ? context : null,
-            BatchIntegrations = root.TryGetProperty("integrations", out var integrations) && integrations.ValueKind == JsonValueKind.Object ? integrations : null,
+            BatchContext = batchContext,
+            BatchIntegrations = batchIntegrations,
         };
+        // A message is measured as it will be stored: with the batch's context and integrations merged into it. So a
+        // small batch cannot ask for a large shared context to be copied into each of its many messages.
+        var shared = (batchContext is { } c ? JsonMarshal.GetRawUtf8Value(c).Length : 0) + (batchIntegrations is { } i ? JsonMarshal.GetRawUtf8Value(i).Length : 0);
         var index = 0;
+        long stored = 0;
         foreach (var message in batch.EnumerateArray())
         {
-            var prefix = $"batch[{index++}]";
-            if (JsonMarshal.GetRawUtf8Value(message).Length > TrackingRequest.MaxMessageBytes)
+            var position = index++;
+            var prefix = $"batch[{position}]";
+            var size = JsonMarshal.GetRawUtf8Value(message).Length + shared;
+            if (size > TrackingRequest.MaxMessageBytes)
             {
-                errors[prefix] = [new("", $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB")];
+                errors[prefix] = [new("", shared == 0 ? $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB"
+                    : $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the batch's context and integrations merged into it")];
                 continue;
             }
-            var (evt, messageErrors) = SegmentMessage.Read(message, null, envelope);
-            if (evt is not null) events.Add(evt);
+            var (evt, messageErrors) = SegmentMessage.Read(message, null, envelope, position);
+            if (evt is not null)
+            {
+                events.Add(evt);
+                stored += size;
+            }
             else errors[prefix] = messageErrors;
         }
+        if (stored > TrackingRequest.MaxBatchBytes)
+            return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Batch too large as stored",
+                $"With the batch's context and integrations ({shared} bytes) merged into each of its {events.Count} messages, the batch would store {stored / 1024} KB, more than {TrackingRequest.MaxBatchBytes / 1024} KB. Send the context with each message, or fewer messages a batch."));
         return new(events, errors);
+    }
+
+    /// <summary>The batch's own context or integrations: an object whose every value can be stored, or null.</summary>
+    static JsonElement? BatchObject(JsonElement root, string field, Dictionary<string, List<FieldError>> errors)
+    {
+        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Object) errors[field] = [new(field, "must be a JSON object")];
+        else if (StorableJson.FindProblem(value, field) is { } problem) errors[field] = [problem];
+        else return value;
+        return null;
     }
 
     static string Join(string prefix, string field) => prefix.Length == 0 ? field : field.Length == 0 ? prefix : $"{prefix}.{field}";

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -31,21 +32,66 @@ public static class TrackingRequest
             $"Content-Type '{type ?? "(none)"}' is not accepted: send JSON as application/json or text/plain, in UTF-8.");
     }
 
+    /// <summary>
+    /// The body, decompressed when it says <c>Content-Encoding: gzip</c> or <c>deflate</c> (Segment's mobile and Python
+    /// libraries and RudderStack's SDKs compress). The limit applies to the decompressed bytes, and decompression stops
+    /// one byte past it, so a small body that would inflate to gigabytes costs no more than the limit.
+    /// </summary>
     public static async Task<(byte[]? Body, Refusal? Refusal)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
     {
-        if (request.ContentLength > limit) return (null, TooLarge(limit));
-        var buffer = new byte[request.ContentLength is { } length ? (int)length : 4096];
-        var read = 0;
-        while (true)
+        var encoding = request.Headers.ContentEncoding.ToString().Trim();
+        if (encoding.Length == 0 || encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
-            if (read == buffer.Length)
+            if (request.ContentLength > limit) return (null, TooLarge(limit));
+            return await ReadAsync(request.Body, limit, (int?)request.ContentLength ?? 4096, ct);
+        }
+        var gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase);
+        if (!gzip && !encoding.Equals("deflate", StringComparison.OrdinalIgnoreCase))
+            return (null, new(StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding",
+                $"Content-Encoding '{encoding}' is not accepted: send the body as it is, or compressed with gzip or deflate."));
+        // Compressed, the body can only be smaller than the limit, unless it is not really compressed.
+        if (request.ContentLength > limit) return (null, TooLarge(limit));
+        var (compressed, tooLarge) = await ReadAsync(request.Body, limit, (int?)request.ContentLength ?? 4096, ct);
+        if (tooLarge is not null) return (null, tooLarge);
+        try
+        {
+            await using Stream inflating = gzip ? new GZipStream(new MemoryStream(compressed!), CompressionMode.Decompress)
+                : IsZlib(compressed!) ? new ZLibStream(new MemoryStream(compressed!), CompressionMode.Decompress)
+                : new DeflateStream(new MemoryStream(compressed!), CompressionMode.Decompress); // raw deflate, as some clients send it
+            return await ReadAsync(inflating, limit, Math.Min(limit + 1, compressed!.Length * 4 + 1024), ct);
+        }
+        catch (InvalidDataException)
+        {
+            return (null, new(StatusCodes.Status400BadRequest, "Invalid compressed body", $"The body is not valid {encoding} data."));
+        }
+    }
+
+    /// <summary>HTTP's "deflate" is zlib (RFC 1950): a header whose first byte names deflate and whose 16 bits are a multiple of 31.</summary>
+    static bool IsZlib(byte[] body) => body.Length >= 2 && (body[0] & 0x0F) == 8 && ((body[0] << 8) | body[1]) % 31 == 0;
+
+    /// <summary>Reads at most limit + 1 bytes: one more than the limit tells it was passed.</summary>
+    static async Task<(byte[]? Body, Refusal? Refusal)> ReadAsync(Stream stream, int limit, int expected, CancellationToken ct)
+    {
+        var buffer = new byte[Math.Clamp(expected, 1, limit + 1)];
+        var read = 0;
+        try
+        {
+            while (true)
             {
-                if (read > limit) return (null, TooLarge(limit));
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, limit + 1));
+                if (read == buffer.Length)
+                {
+                    if (read > limit) return (null, TooLarge(limit));
+                    Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, limit + 1L));
+                }
+                var n = await stream.ReadAsync(buffer.AsMemory(read), ct);
+                if (n == 0) break;
+                read += n;
             }
-            var n = await request.Body.ReadAsync(buffer.AsMemory(read), ct);
-            if (n == 0) break;
-            read += n;
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own verdict on the request (a body arriving too slowly, a malformed chunk, a length mismatch): its status, not a 500.
+            return (null, new(e.StatusCode, "Bad request body", e.Message));
         }
         if (read > limit) return (null, TooLarge(limit));
         return (read == buffer.Length ? buffer : buffer[..read], null);

@@ -11,7 +11,7 @@ public sealed class ClockSkewTests
     {
         var clientNow = ReceivedAt.AddHours(-7);
 
-        var (timestamp, clamped) = ClockSkew.Correct(clientNow.AddMinutes(-3), clientNow, ReceivedAt);
+        var (timestamp, clamped) = ClockSkew.Correct(clientNow.AddMinutes(-3), clientNow, ReceivedAt)!.Value;
 
         Assert.That(timestamp, Is.EqualTo(ReceivedAt.AddMinutes(-3)));
         Assert.That(clamped, Is.False);
@@ -20,7 +20,7 @@ public sealed class ClockSkewTests
     [Test]
     public void Correct_NoSentAt_TrustsTheTimestamp()
     {
-        var (timestamp, _) = ClockSkew.Correct(ReceivedAt.AddDays(-2), null, ReceivedAt);
+        var (timestamp, _) = ClockSkew.Correct(ReceivedAt.AddDays(-2), null, ReceivedAt)!.Value;
 
         Assert.That(timestamp, Is.EqualTo(ReceivedAt.AddDays(-2)));
     }
@@ -46,9 +46,17 @@ public sealed class ClockSkewTests
     [Test]
     public void Correct_OffsetTimestamp_IsReturnedInUtc()
     {
-        var (timestamp, _) = ClockSkew.Correct(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(2)), null, ReceivedAt);
+        var (timestamp, _) = ClockSkew.Correct(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(2)), null, ReceivedAt)!.Value;
 
         Assert.That(timestamp.Offset, Is.EqualTo(TimeSpan.Zero));
         Assert.That(timestamp.UtcDateTime, Is.EqualTo(new DateTime(2026, 11, 22, 7, 0, 0, DateTimeKind.Utc)));
+    }
+
+    [Test]
+    public void Correct_TimestampInYearOneSentInYear9999_IsOutsideTheCalendar()
+    {
+        var correction = ClockSkew.Correct(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, ReceivedAt);
+
+        Assert.That(correction, Is.Null);
     }
 }

@@ -7,8 +7,8 @@ public sealed class SegmentMessageTests
 {
     static readonly SegmentMessage.Envelope Envelope = new("shop", new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
 
-    static (Ingest.Contracts.AnalyticsEvent? Event, List<FieldError> Errors) Read(string json, string? type = "track", SegmentMessage.Envelope? envelope = null) =>
-        SegmentMessage.Read(JsonDocument.Parse(json).RootElement, type, envelope ?? Envelope);
+    static (Ingest.Contracts.AnalyticsEvent? Event, List<FieldError> Errors) Read(string json, string? type = "track", SegmentMessage.Envelope? envelope = null, int position = 0) =>
+        SegmentMessage.Read(JsonDocument.Parse(json).RootElement, type, envelope ?? Envelope, position);
 
     [Test]
     public void Read_ValidTrack_KeepsEveryFieldAndTakesTheSourceFromTheEnvelope()
@@ -25,12 +25,17 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_NoMessageId_GeneratesADistinctOne()
+    public void Read_NoMessageId_DerivesOneFromSourceBodyAndPosition()
     {
-        var first = Read("""{"userId":"u1","event":"E"}""").Event!.MessageId;
-        var second = Read("""{"userId":"u1","event":"E"}""").Event!.MessageId;
+        const string body = """{"userId":"u1","event":"E"}""";
+        string Id(string source, string json, int position) =>
+            Read(json, envelope: Envelope with { SourceId = source, Ids = new MessageIds(System.Text.Encoding.UTF8.GetBytes(json)) }, position: position).Event!.MessageId;
 
-        Assert.That(first, Is.Not.Empty.And.Not.EqualTo(second));
+        Assert.That(Id("shop", body, 0), Is.EqualTo(Id("shop", body, 0)), "a retry of the same body");
+        Assert.That(Guid.TryParse(Id("shop", body, 0), out _), Is.True);
+        Assert.That(Id("shop", body, 1), Is.Not.EqualTo(Id("shop", body, 0)), "another place in the body");
+        Assert.That(Id("blog", body, 0), Is.Not.EqualTo(Id("shop", body, 0)), "another source");
+        Assert.That(Id("shop", """{"userId":"u1","event":"F"}""", 0), Is.Not.EqualTo(Id("shop", body, 0)), "another body");
     }
 
     [Test]
