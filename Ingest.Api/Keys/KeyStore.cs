@@ -27,6 +27,9 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
         where k.revoked_at is null
         """;
 
+    /// <summary>A key without its source, scope or origins is a corrupt snapshot, not a key that opens nothing.</summary>
+    static readonly JsonSerializerOptions SnapshotJson = new() { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };
+
     volatile FrozenDictionary<string, SourceKey>? _keys;
 
     /// <summary>False until keys were loaded once, from the database or the snapshot.</summary>
@@ -69,7 +72,15 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
         var keys = rows.ToFrozenDictionary(r => r.Hash, r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins));
         _keys = keys;
         LoadedAt = time.GetUtcNow();
-        await SaveSnapshotAsync(keys, ct);
+        if (options.Value.SnapshotPath is not { Length: > 0 } path) return;
+        try
+        {
+            await SaveSnapshotAsync(keys, path, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Could not write the key snapshot {SnapshotPath}; serving the keys just loaded: {Error}", path, e.Message);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -77,37 +88,54 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
         using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
         do
         {
+            // Whatever fails, the API keeps serving the last good copy and tries again next tick: only a stop ends the loop.
             try
             {
                 await RefreshAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 if (_keys is null) await LoadSnapshotAsync(stoppingToken);
-                log.LogWarning("Could not refresh keys, serving the copy loaded at {KeysLoadedAt}: {Error}", LoadedAt, e.Message);
+                // a database outage is one line a tick; anything else comes with its stack trace
+                log.LogWarning(e is NpgsqlException or TimeoutException ? null : e,
+                    "Could not refresh keys, serving the copy loaded at {KeysLoadedAt}: {Error}", LoadedAt, e.Message);
             }
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    async Task SaveSnapshotAsync(FrozenDictionary<string, SourceKey> keys, CancellationToken ct)
+    /// <summary>Readable by the API's user only (the file lists every key's hash and source), on disk before it replaces the old one.</summary>
+    static async Task SaveSnapshotAsync(FrozenDictionary<string, SourceKey> keys, string path, CancellationToken ct)
     {
-        if (options.Value.SnapshotPath is not { Length: > 0 } path) return;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
-        await using (var file = File.Create(temp))
+        File.Delete(temp); // a leftover keeps its old mode: UnixCreateMode applies only to a new file
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var file = new FileStream(temp, create))
+        {
             await JsonSerializer.SerializeAsync(file, keys.ToDictionary(), cancellationToken: ct);
+            file.Flush(flushToDisk: true);
+        }
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>A snapshot that cannot be read (torn, corrupt, unreadable) is reported and ignored: keys then wait for the database.</summary>
     async Task LoadSnapshotAsync(CancellationToken ct)
     {
         if (options.Value.SnapshotPath is not { Length: > 0 } path || !File.Exists(path)) return;
-        await using var file = File.OpenRead(path);
-        var keys = await JsonSerializer.DeserializeAsync<Dictionary<string, SourceKey>>(file, cancellationToken: ct);
-        if (keys is null) return;
-        _keys = keys.ToFrozenDictionary();
-        LoadedAt = File.GetLastWriteTimeUtc(path);
-        log.LogWarning("Database unreachable at start: serving {KeyCount} keys from the snapshot {SnapshotPath}", keys.Count, path);
+        try
+        {
+            await using var file = File.OpenRead(path);
+            var keys = await JsonSerializer.DeserializeAsync<Dictionary<string, SourceKey>>(file, SnapshotJson, ct);
+            if (keys is null) return;
+            _keys = keys.ToFrozenDictionary();
+            LoadedAt = File.GetLastWriteTimeUtc(path);
+            log.LogWarning("Database unreachable at start: serving {KeyCount} keys from the snapshot {SnapshotPath}", keys.Count, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            log.LogWarning("Ignoring the key snapshot {SnapshotPath}, which cannot be read: {Error}", path, e.Message);
+        }
     }
 }
 

@@ -168,13 +168,18 @@ public static class EventsApi
 
     static string? Iso(DateTime? time) => time?.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled.</summary>
+    /// <summary>
+    /// RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled. A field a spreadsheet would
+    /// run as a formula (starting with = + - @ tab or carriage return) first gets a leading ', as OWASP's CSV injection
+    /// page advises: stored events come from anyone who holds a write key, the export is opened by analysts.
+    /// </summary>
     public static void Append(StringBuilder line, params string?[] fields)
     {
         for (var i = 0; i < fields.Length; i++)
         {
             if (i > 0) line.Append(',');
             var field = fields[i] ?? "";
+            if (field.Length > 0 && "=+-@\t\r".Contains(field[0], StringComparison.Ordinal)) field = "'" + field;
             if (field.AsSpan().IndexOfAny(",\"\r\n") < 0) line.Append(field);
             else line.Append('"').Append(field.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
         }

@@ -110,4 +110,19 @@ public sealed class CsvTests
         EventsApi.Append(line, fields);
         Assert.That(line.ToString(), Is.EqualTo(expected));
     }
+
+    [TestCase("=1+1", "'=1+1")]
+    [TestCase("+1", "'+1")]
+    [TestCase("-1", "'-1")]
+    [TestCase("@SUM(A1)", "'@SUM(A1)")]
+    [TestCase("\t=1", "'\t=1")]
+    [TestCase("\r=1", "\"'\r=1\"")]
+    [TestCase("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")]
+    [TestCase("a=1", "a=1")]
+    public void Append_neutralises_a_cell_a_spreadsheet_would_run_as_a_formula(string field, string expected)
+    {
+        var line = new StringBuilder();
+        EventsApi.Append(line, field);
+        Assert.That(line.ToString(), Is.EqualTo(expected));
+    }
 }
