@@ -123,5 +123,8 @@ case "${1:-status}" in
   start-postgres) start_pg ;;
   stop-rabbitmq) (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" shutdown >/dev/null); echo "rabbitmq: stopped" ;;
   start-rabbitmq) start_rabbit ;;
-  *) echo "usage: $0 start|stop|status|env|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq" >&2; exit 2 ;;
+  # RabbitMQ's memory alarm: the node stays up but blocks every publishing connection (no confirms) until unblocked.
+  block-rabbitmq) (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" set_vm_memory_high_watermark 0 >/dev/null); echo "rabbitmq: publishers blocked" ;;
+  unblock-rabbitmq) (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" set_vm_memory_high_watermark 0.4 >/dev/null); echo "rabbitmq: publishers unblocked" ;;
+  *) echo "usage: $0 start|stop|status|env|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq|block-rabbitmq|unblock-rabbitmq" >&2; exit 2 ;;
 esac
