@@ -104,8 +104,7 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
             insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
             select q.source_id, q.message_id, q.raw, q.reason, @transaction_id
             from unnest(@q_source_ids, @q_message_ids, @q_raws, @q_reasons) as q(source_id, message_id, raw, reason)
-            where not exists (select 1 from quarantined_events e
-                              where e.source_id = q.source_id and e.message_id = q.message_id and e.replayed_at is null)
+            on conflict (source_id, message_id) where replayed_at is null do nothing
         ),
         {EarlierFailedAttempt}
         insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, inserted, duplicates, quarantined, attempt)
