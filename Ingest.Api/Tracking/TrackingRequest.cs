@@ -20,16 +20,20 @@ public static class TrackingRequest
     public const int MaxBatchMessages = 2500;
     public const int MaxDepth = 32;
 
-    /// <summary>Segment's browser library and sendBeacon post JSON as text/plain to avoid a CORS preflight.</summary>
+    /// <summary>
+    /// JSON, declared as application/json; or as text/plain, as Segment's browser library and sendBeacon post it to
+    /// avoid a CORS preflight; or as application/x-www-form-urlencoded, as RudderStack's Node SDK posts its gzipped
+    /// batches (it sets no type, and its HTTP client, axios, fills in that one). The body must be JSON all the same.
+    /// </summary>
     public static Refusal? CheckContentType(HttpRequest request)
     {
         var type = request.ContentType;
         if (type is not null && MediaTypeHeaderValue.TryParse(type, out var media)
-            && media.MediaType is "application/json" or "text/plain"
+            && media.MediaType is "application/json" or "text/plain" or "application/x-www-form-urlencoded"
             && (media.CharSet is null || media.CharSet.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || media.CharSet.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
             return null;
         return new(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
-            $"Content-Type '{type ?? "(none)"}' is not accepted: send JSON as application/json or text/plain, in UTF-8.");
+            $"Content-Type '{type ?? "(none)"}' is not accepted: send JSON as application/json (or text/plain), in UTF-8.");
     }
 
     /// <summary>

@@ -132,7 +132,7 @@ public sealed class When_bad_requests_are_posted
         Assert.That(problem.GetProperty("errors").GetProperty("batch[0]").ToString(), Does.Contain("32 KB"));
     }
 
-    [TestCase("application/x-www-form-urlencoded")]
+    [TestCase("multipart/form-data")]
     [TestCase("application/xml")]
     public async Task A_wrong_content_type_gets_415(string contentType)
     {
@@ -140,6 +140,16 @@ public sealed class When_bad_requests_are_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(contentType));
+    }
+
+    [Test]
+    public async Task A_form_body_declared_as_a_form_gets_400_as_it_is_not_json()
+    {
+        // The type is accepted because RudderStack's Node SDK declares its gzipped JSON so; the body must still be JSON.
+        var (status, problem) = await Send(ApiHost.Post("/v1/track", "userId=u1&event=E", _key, "application/x-www-form-urlencoded"));
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("not valid JSON"));
     }
 
     [Test]
