@@ -110,15 +110,20 @@ public static class FuzzRequests
 
     /// <summary>
     /// Requests the fuzz found answered outside the contract, posted on every run (the smallest form of each): a 500
-    /// for an /analytics pennkey that is not Unicode text, and a 200 for a body with more JSON after its object.
+    /// for an /analytics pennkey or a batch's sentAt that is not Unicode text, and a 200 for a body with more JSON
+    /// after its object.
     /// </summary>
     public static IEnumerable<FuzzCase> Found()
     {
-        FuzzCase Case(string path, JsonText body) => new("found before (issue 10)", path, body.With(Verdict.Refuse), "application/json", Transport.Plain, KeyPlacement.Basic);
+        FuzzCase Case(string path, JsonText body, Verdict verdict = Verdict.Refuse) =>
+            new("found before (issue 10)", path, body.With(verdict), "application/json", Transport.Plain, KeyPlacement.Basic);
         yield return Case("/analytics", JsonText.Raw("{\"product\":1,\"pennkey\":\"\\ud800\",\"timestamp\":1700000000,\"data\":[{\"key\":\"k\"}]}"));
         yield return Case("/analytics", new([.. "{\"product\":1,\"pennkey\":\""u8, 0xC0, 0x80, .. "\",\"timestamp\":1700000000,\"data\":[{\"key\":\"k\"}]}"u8], Verdict.Refuse));
         yield return Case("/v1/track", JsonText.Raw("{\"userId\":\"u\",\"event\":\"e\"}{\"userId\":\"v\",\"event\":\"e\"}"));
         yield return Case("/v1/track", JsonText.Raw("{\"userId\":\"u\",\"event\":\"e\"} x"));
         yield return Case("/v1/batch", JsonText.Raw("{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\"}]}{}"));
+        // A batch's own sentAt is used when it can be read, ignored when not: either way, never a 500.
+        yield return Case("/v1/batch", JsonText.Raw("{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\"}],\"sentAt\":\"\\ud800\\u0041\"}"), Verdict.Either);
+        yield return Case("/v1/batch", JsonText.Raw("{\"batch\":[{\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\"}],\"sentAt\":\"\\ud800\"}"), Verdict.Either);
     }
 }
