@@ -5,6 +5,7 @@
 # everything it started. Exits non-zero when a scenario breached a threshold.
 #
 #   INGEST_PG_PORT=55432 INGEST_AMQP_PORT=55672 deploy/bench.sh
+#   deploy/bench.sh fuzz     # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
 #
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
 # STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500).
@@ -22,6 +23,17 @@ stop_all() {
 }
 trap stop_all EXIT
 fail() { echo "bench: $*" >&2; exit 1; }
+
+if [ "${1:-}" = "fuzz" ]; then
+  # The fuzz test starts its own API and worker processes on the stack; it writes .local/fuzz/report.md.
+  export INGEST_FUZZ_CASES=${INGEST_FUZZ_CASES:-100000}
+  echo "bench: fuzz, $INGEST_FUZZ_CASES cases"
+  deploy/test.sh --filter "FullyQualifiedName~Ingest.Tests.Integration.Fuzz"
+  rc=$?
+  echo
+  cat "$repo/.local/fuzz/report.md" 2>/dev/null || echo "(no fuzz report)"
+  exit $rc
+fi
 
 deploy/stack.sh start >/dev/null || fail "the stack did not start"
 eval "$(deploy/stack.sh env)"
