@@ -16,6 +16,9 @@ public static class LegacyAnalytics
     public static Ingestion.MessagesRead Read(JsonElement root, SegmentMessage.Envelope envelope)
     {
         var errors = new List<FieldError>();
+        // First: a string that is not Unicode text cannot even be read as a field.
+        if (StorableJson.FindProblem(root) is { } unstorable)
+            return new([], new() { [""] = [unstorable] });
         int product = 0;
         if (!root.TryGetProperty("product", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out product) || product is < 0 or > MaxProduct)
             errors.Add(new("product", $"is required: a whole number from 0 to {MaxProduct}"));
@@ -30,8 +33,6 @@ public static class LegacyAnalytics
             errors.Add(new("data", "is required: a non-empty array of {key, value, timestamp?}"));
         else if (data.GetArrayLength() > TrackingRequest.MaxBatchMessages)
             return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Too many items", $"data holds {data.GetArrayLength()} items, more than {TrackingRequest.MaxBatchMessages}."));
-        if (StorableJson.FindProblem(root) is { } unstorable)
-            errors.Add(unstorable);
         if (errors.Count > 0) return new([], new() { [""] = errors });
 
         var events = new List<AnalyticsEvent>(data.GetArrayLength());

@@ -130,10 +130,11 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
                 $"The batch holds {batch.GetArrayLength()} messages, more than {TrackingRequest.MaxBatchMessages}."));
         var batchContext = BatchObject(root, "context", errors);
         var batchIntegrations = BatchObject(root, "integrations", errors);
+        var batchSentAt = BatchTime(root, "sentAt", errors);
         if (errors.Count > 0) return new(events, new() { [""] = errors.Values.SelectMany(e => e).ToList() });
         envelope = envelope with
         {
-            BatchSentAt = root.TryGetProperty("sentAt", out var sentAt) && sentAt.ValueKind == JsonValueKind.String && sentAt.TryGetDateTimeOffset(out var s) ? s : null,
+            BatchSentAt = batchSentAt,
             BatchContext = batchContext,
             BatchIntegrations = batchIntegrations,
         };
@@ -165,6 +166,16 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
             return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Batch too large as stored",
                 $"With the batch's context and integrations ({shared} bytes) merged into each of its {events.Count} messages, the batch would store {stored / 1024} KB, more than {TrackingRequest.MaxBatchBytes / 1024} KB. Send the context with each message, or fewer messages a batch."));
         return new(events, errors);
+    }
+
+    /// <summary>The batch's sentAt: an ISO-8601 date-time, as a message's own; refused like one.</summary>
+    static DateTimeOffset? BatchTime(JsonElement root, string field, Dictionary<string, List<FieldError>> errors)
+    {
+        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (StorableJson.FindProblem(value, field) is { } problem) errors[field] = [problem];
+        else if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)) return time;
+        else errors[field] = [new(field, "must be an ISO-8601 date-time, e.g. 2026-11-22T10:00:00.000Z")];
+        return null;
     }
 
     /// <summary>The batch's own context or integrations: an object whose every value can be stored, or null.</summary>

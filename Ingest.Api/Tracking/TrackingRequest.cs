@@ -110,6 +110,8 @@ public static class TrackingRequest
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
             var root = JsonElement.ParseValue(ref reader);
+            if (reader.Read()) // throws on anything but whitespace after the object
+                return (default, new(StatusCodes.Status400BadRequest, "Invalid JSON", "The body holds more than one JSON value."));
             return root.ValueKind == JsonValueKind.Object
                 ? (root, null)
                 : (default, new(StatusCodes.Status400BadRequest, "Invalid JSON", "The body must be a JSON object."));

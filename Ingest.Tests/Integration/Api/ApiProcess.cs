@@ -8,9 +8,9 @@ using Ingest.Tests.Integration.Worker;
 namespace Ingest.Tests.Integration.Api;
 
 /// <summary>
-/// Ingest.Api as a child process (`dotnet Ingest.Api.dll`) on a loopback port, as a client that is not .NET meets it:
-/// the run's database and a queue of its own (for a <see cref="WorkerProcess"/> to consume), every request logged as
-/// a CLEF line captured here.
+/// Ingest.Api as a child process (`dotnet Ingest.Api.dll`) on a loopback port, as a client that is not .NET meets it,
+/// with memory of its own to read from /proc: the run's database and a queue of its own (for a
+/// <see cref="WorkerProcess"/> to consume), every request logged as a CLEF line captured here.
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
@@ -27,12 +27,14 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public Uri Url { get; }
     public string Queue { get; }
+    public bool HasExited => _process.HasExited;
     public string Output => string.Join('\n', _text);
 
     /// <summary>The request log: one event per request, with RequestMethod, RequestPath, StatusCode and SourceId.</summary>
     public IEnumerable<JsonElement> Requests => _log.Where(e => e.TryGetProperty("RequestPath", out _));
 
-    public static ApiProcess Start()
+    /// <param name="settings">Environment variables over the defaults below (e.g. Ingest__RateLimit__EventsPerSecond).</param>
+    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? settings = null, CancellationToken ct = default)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var queue = $"api-process-{Guid.NewGuid():N}";
@@ -57,6 +59,7 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Ingest__Logging__Requests__SuccessSampleRate"] = "1",
             ["Ingest__Logging__Requests__MaxEventsPerSecond"] = "100000",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) start.Environment[key] = value;
 
         var api = new ApiProcess(Process.Start(start)!, url, queue);
@@ -64,8 +67,42 @@ public sealed class ApiProcess : IAsyncDisposable
         api._process.ErrorDataReceived += (_, e) => api.Capture(e.Data);
         api._process.BeginOutputReadLine();
         api._process.BeginErrorReadLine();
+        await api.ReadyAsync(ct);
         return api;
     }
+
+    async Task ReadyAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
+        await Worker.Eventually.HoldsAsync(async t =>
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the API exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync("/health/ready", t);
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false; // not listening yet
+            }
+        }, TimeSpan.FromSeconds(60), () => $"the API was not ready:\n{Output}");
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The process's resident memory now (VmRSS) and its peak so far (VmHWM), in bytes, as the kernel counts them.</summary>
+    public (long Resident, long Peak) Memory()
+    {
+        long resident = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) resident = Kilobytes(line) * 1024;
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kilobytes(line) * 1024;
+        }
+        return (resident, peak);
+    }
+
+    static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
 
     void Capture(string? line)
     {

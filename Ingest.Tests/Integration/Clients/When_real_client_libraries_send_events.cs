@@ -20,7 +20,7 @@ public sealed class When_real_client_libraries_send_events
     public async Task Start()
     {
         await NodeClients.InstallAsync(CancellationToken.None);
-        _api = ApiProcess.Start();
+        _api = await ApiProcess.StartAsync();
         _worker = await WorkerProcess.StartAsync(_api.Queue);
     }
 

@@ -17,7 +17,7 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
     public const int MaxBatchMessages = 2500;
     public const int MaxDepth = 32;
 
-    static readonly string[] AcceptedContentTypes = ["application/json", "text/plain", "application/json; charset=utf-8", "text/plain;charset=UTF-8"];
+    static readonly string[] AcceptedContentTypes = ["application/json", "text/plain", "application/json; charset=utf-8", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"];
 
     public bool IsBatch => Path is "/v1/batch" or "/v1/b";
     public bool IsLegacy => Path.StartsWith("/analytics", StringComparison.Ordinal);

@@ -20,10 +20,11 @@ public static class FuzzRequests
         (85, Gen.Const(KeyPlacement.Basic)), (6, Gen.Const(KeyPlacement.Bearer)), (4, Gen.Const(KeyPlacement.InBody)), (5, Gen.Const(KeyPlacement.InQuery)));
 
     static readonly Gen<string> GoodContentType = Gen.Frequency(
-        (10, Gen.Const("application/json")), (2, Gen.Const("text/plain")), (1, Gen.Const("application/json; charset=utf-8")), (1, Gen.Const("text/plain;charset=UTF-8")));
+        (10, Gen.Const("application/json")), (2, Gen.Const("text/plain")), (1, Gen.Const("application/json; charset=utf-8")), (1, Gen.Const("text/plain;charset=UTF-8")),
+        (1, Gen.Const("application/x-www-form-urlencoded"))); // RudderStack's Node SDK declares its gzipped JSON so
 
     static readonly Gen<string?> WrongContentType = Gen.OneOf<string?>(
-        null, "application/xml", "text/html", "application/x-www-form-urlencoded", "application/json; charset=iso-8859-1",
+        null, "application/xml", "text/html", "application/json; charset=iso-8859-1",
         "multipart/form-data; boundary=x", "application/jsonx", "garbage", "application/json; charset=utf-16");
 
     /// <summary>Bodies that are not one JSON object: empty, other roots, cut short, followed by more, not JSON at all.</summary>
