@@ -7,6 +7,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 deploy/stack.sh start || { echo "0 passed, 1 failed"; exit 1; }
+# The real-client tests install Segment's and RudderStack's libraries with npm (Ingest.Tests/Integration/Clients/node).
+if ! command -v npm >/dev/null; then
+  echo "npm: installing nodejs and npm from Debian's packages"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 trap 'deploy/stack.sh stop >/dev/null 2>&1' EXIT
 eval "$(deploy/stack.sh env)"
 
