@@ -39,9 +39,16 @@ public sealed class OwnDatabase : IAsyncDisposable
         await conn.ExecuteAsync(sql);
     }
 
+    /// <summary>Runs a statement as the superuser from the server's postgres database: for ALTER DATABASE, which a read-only session of this one could not run.</summary>
+    public static async Task ExecuteOnServerAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(TestStack.ConnectionStringFor("postgres"));
+        await admin.ExecuteAsync(sql);
+    }
+
     /// <summary>Ends every other session on this database, so the worker's next connections take its new settings.</summary>
     public Task TerminateConnectionsAsync() =>
-        ExecuteAsync($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{Name}' and pid <> pg_backend_pid()");
+        ExecuteOnServerAsync($"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{Name}' and pid <> pg_backend_pid()");
 
     /// <summary>A login role that may do what the worker does on this database; returns the connection string that logs in as it.</summary>
     public async Task<string> CreateWorkerRoleAsync()
@@ -63,9 +70,6 @@ public sealed class OwnDatabase : IAsyncDisposable
         await DataSource.DisposeAsync();
         await TestStack.DropDatabaseAsync(Name);
         if (_role is not null)
-        {
-            await using var admin = new NpgsqlConnection(TestStack.ConnectionStringFor("postgres"));
-            await admin.ExecuteAsync($"drop role if exists {_role}");
-        }
+            await ExecuteOnServerAsync($"drop role if exists {_role}");
     }
 }

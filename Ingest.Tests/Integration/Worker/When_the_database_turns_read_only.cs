@@ -12,12 +12,12 @@ public sealed class When_the_database_turns_read_only
         var outcome = await FaultDrill.RunAsync(db, "25006",
             breakIt: async () =>
             {
-                await db.ExecuteAsync($"alter database {db.Name} set default_transaction_read_only = on");
+                await OwnDatabase.ExecuteOnServerAsync($"alter database {db.Name} set default_transaction_read_only = on");
                 await db.TerminateConnectionsAsync();
             },
             fixIt: async () =>
             {
-                await db.ExecuteAsync($"alter database {db.Name} reset default_transaction_read_only");
+                await OwnDatabase.ExecuteOnServerAsync($"alter database {db.Name} reset default_transaction_read_only");
                 await db.TerminateConnectionsAsync();
             }, ct);
 
