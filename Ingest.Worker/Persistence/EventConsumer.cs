@@ -77,6 +77,15 @@ public static class EventConsumerExtensions
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(broker);
+                // A message that does not deserialize faults alone, before it joins a batch, and MassTransit moves it to
+                // the queue's _error queue; the rest of the batch is stored. A null where the contract has none (events,
+                // sourceId…) must fail here too: past this point it would fault the whole batch, or be retried for ever.
+                cfg.ConfigureJsonSerializerOptions(options =>
+                {
+                    options.RespectNullableAnnotations = true;
+                    options.RespectRequiredConstructorParameters = true;
+                    return options;
+                });
                 cfg.ReceiveEndpoint(broker.Queue, e => e.ConfigureConsumer<EventBatchConsumer>(context));
             });
         });
