@@ -3,9 +3,24 @@ using Npgsql;
 
 namespace Ingest.Worker.Persistence;
 
-/// <summary>Sorts database failures into the ones worth retrying and the ones a single event causes.</summary>
+/// <summary>
+/// Sorts the failures of a batch write into the two that the writer sees: the data's fault (<see cref="IsRefusedData"/>:
+/// the events that cause it are quarantined, the rest stored) and everything else (<see cref="IsRetried"/>: the
+/// database's, the deployment's or the worker's own fault, retried with the batch unacknowledged, with an
+/// <see cref="Action"/> for ops). The third outcome, a broker message that cannot be read, never reaches the writer:
+/// MassTransit moves it alone to the queue's _error queue when it fails to deserialize.
+/// </summary>
 public static class DatabaseErrors
 {
+    /// <summary>
+    /// Whether a failed batch write is retried: every failure but the worker stopping. What escapes the writer is not
+    /// the data's fault (the writer isolates refused events itself), so it is the database's (read-only node, statement
+    /// timeout, disk full, outage), the deployment's (revoked grant, missing table) or a bug in the worker; none of it
+    /// is fixed by moving the batch to the error queue, and all of it by waiting, with the batch unacknowledged in
+    /// RabbitMQ, until ops have done what <see cref="Action"/> says.
+    /// </summary>
+    public static bool IsRetried(Exception e, CancellationToken stopping) => !stopping.IsCancellationRequested && e is not OperationCanceledException;
+
     /// <summary>
     /// The database is unreachable, restarting, overloaded or lost a race (connection refused or reset, admin
     /// shutdown, too many connections, deadlock, serialization failure…), or it refuses this worker's connection
@@ -28,6 +43,24 @@ public static class DatabaseErrors
     /// </summary>
     public static bool IsRefusedData(Exception e) =>
         e is PostgresException { SqlState: ['2', '2', ..] or ['2', '3', ..] or ['5', '4', ..] };
+
+    /// <summary>What ops must do about a failure that is retried, for the transaction log's Action property.</summary>
+    public static string Action(Exception e) => e switch
+    {
+        PostgresException { SqlState: "25006" } => "the database is read-only: point ConnectionStrings:Postgres at the primary",
+        PostgresException { SqlState: "42501" } => "grant INSERT and SELECT on events, quarantined_events and ingest_transactions to the worker's role",
+        PostgresException { SqlState: "42P01" or "42703" or "42883" } => "the schema is missing or out of date: run `Ingest.Worker migrate`",
+        PostgresException { SqlState: "57014" } => "a statement ran past statement_timeout: raise statement_timeout or lower Ingest:Worker:MessageLimit",
+        PostgresException { SqlState: "53100" } => "the database server's disk is full: free or add space",
+        PostgresException { SqlState: "53200" } => "the database server is out of memory",
+        PostgresException { SqlState: "53300" } => "too many connections: raise max_connections or lower the clients' pool sizes",
+        PostgresException { SqlState: ['2', '8', ..] } => "check the user and password in ConnectionStrings:Postgres",
+        PostgresException { SqlState: "3D000" } => "create the database named in ConnectionStrings:Postgres, or fix the name",
+        PostgresException { SqlState: "40001" or "40P01" } => "none: a conflict with another transaction, retried",
+        _ when IsTransient(e) => "none if it passes: the database is unreachable or restarting; check PostgreSQL at ConnectionStrings:Postgres",
+        PostgresException pg => $"the database refuses every write (SQLSTATE {pg.SqlState}): fix the database; the batch waits in RabbitMQ",
+        _ => "a fault in the worker itself: report it with this log event; the batch waits in RabbitMQ and is retried",
+    };
 
     /// <summary>PostgreSQL's message with its SQLSTATE, as stored in quarantined_events.reason and ingest_transactions.error.</summary>
     public static string Describe(Exception e) => e switch

@@ -10,8 +10,8 @@ namespace Ingest.Worker.Persistence;
 
 /// <summary>
 /// Consumes batches of broker messages and stores their events in one transaction. The messages are acknowledged
-/// only when this returns, that is after the commit; a throw leaves them to MassTransit: cancellation at shutdown
-/// requeues them, a non-transient failure that is not the data's moves them to the error queue.
+/// only when this returns, that is after the commit. It throws only when the worker stops (cancellation requeues the
+/// batch): <see cref="TransactionRunner"/> retries every other failure, so no readable message reaches the error queue.
 /// </summary>
 public sealed class EventBatchConsumer(TransactionRunner runner, ILogger<EventBatchConsumer> log) : IConsumer<Batch<EventBatch>>
 {
@@ -77,6 +77,15 @@ public static class EventConsumerExtensions
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(broker);
+                // A message that does not deserialize faults alone, before it joins a batch, and MassTransit moves it to
+                // the queue's _error queue; the rest of the batch is stored. A null where the contract has none (events,
+                // sourceId…) must fail here too: past this point it would fault the whole batch, or be retried for ever.
+                cfg.ConfigureJsonSerializerOptions(options =>
+                {
+                    options.RespectNullableAnnotations = true;
+                    options.RespectRequiredConstructorParameters = true;
+                    return options;
+                });
                 cfg.ReceiveEndpoint(broker.Queue, e => e.ConfigureConsumer<EventBatchConsumer>(context));
             });
         });

@@ -1,5 +1,6 @@
 using Ingest.Contracts;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Polly;
 using Polly.Retry;
 
@@ -8,13 +9,19 @@ namespace Ingest.Worker.Persistence;
 /// <summary>
 /// Runs one batch write as a transaction of the transaction log: paces it (<see cref="WriteRateLimiter"/>), writes it
 /// (<see cref="EventWriter"/>), and logs every step with stable property names (TransactionId, Status, EventCount,
-/// Inserted, Duplicates, Quarantined, ElapsedMs, Attempt, Error). Transient database failures are retried here, and
-/// only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>, for as long as they
-/// last: the batch stays unacknowledged in RabbitMQ meanwhile, and RabbitMQ delivers no more than the prefetch count.
+/// Inserted, Duplicates, Quarantined, ElapsedMs, Attempt, Error, Action). Every failure that is not the data's
+/// (<see cref="DatabaseErrors.IsRetried"/>: transient or not, the database's, the deployment's or the worker's own) is
+/// retried here, and only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>,
+/// for as long as it lasts: the batch stays unacknowledged in RabbitMQ meanwhile, RabbitMQ delivers no more than the
+/// prefetch count, and each failed attempt is logged with the Action ops must take, at level Error unless it is a
+/// transient failure that has not yet lasted <see cref="AlertAfterAttempts"/> attempts.
 /// </summary>
 public sealed class TransactionRunner
 {
     static readonly ResiliencePropertyKey<BatchState> BatchKey = new("Ingest.Batch");
+    /// <summary>A transient failure (an outage, a deadlock) is a Warning for this many attempts, then an alert.</summary>
+    const int AlertAfterAttempts = 5;
+
     static readonly string WorkerHost = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     readonly EventWriter _writer;
@@ -32,7 +39,7 @@ public sealed class TransactionRunner
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.IsTransient),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && DatabaseErrors.IsRetried(e, args.Context.CancellationToken)),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.Value.RetryBaseDelay,
@@ -66,7 +73,8 @@ public sealed class TransactionRunner
         catch (Exception e)
         {
             var error = DatabaseErrors.Describe(e);
-            _log.LogError(e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "failed", batch.Attempt, error);
+            _log.LogError(e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
+                DatabaseErrors.Action(e));
             await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), events.Count, batch.Failure(_time.GetUtcNow().UtcDateTime, error), ct);
             throw;
         }
@@ -95,8 +103,12 @@ public sealed class TransactionRunner
     async ValueTask OnRetryAsync(OnRetryArguments<object> args)
     {
         var batch = args.Context.Properties.GetValue(BatchKey, null!);
-        var error = DatabaseErrors.Describe(args.Outcome.Exception!);
-        _log.LogWarning("Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "failed", batch.Attempt, error);
+        var exception = args.Outcome.Exception!;
+        var error = DatabaseErrors.Describe(exception);
+        var level = DatabaseErrors.IsTransient(exception) && batch.Attempt < AlertAfterAttempts ? LogLevel.Warning : LogLevel.Error;
+        // The stack trace is for the worker's own faults; a database's answer is all in Error.
+        _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
+            DatabaseErrors.Action(exception));
         batch.UnrecordedFailure = batch.Failure(_time.GetUtcNow().UtcDateTime, error);
         if (await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
