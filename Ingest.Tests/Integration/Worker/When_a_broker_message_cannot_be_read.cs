@@ -19,7 +19,8 @@ public sealed class When_a_broker_message_cannot_be_read
             {"batchId":"7c9e6679-7425-40de-944b-e07fc1f90ae7","publishedAt":"2026-11-22T10:00:00Z","events":[
               {"sourceId":null,"messageId":"m-1","type":"track","timestamp":"2026-11-22T10:00:00Z","receivedAt":"2026-11-22T10:00:00Z"}]}
             """);
-        byte[][] unreadable = [notJson, notAnEventBatch, nullEvents, nullSource];
+        var nullEvent = Envelope("""{"batchId":"9b2e4c1a-1d3f-4a5b-8c6d-7e8f9a0b1c2d","publishedAt":"2026-11-22T10:00:00Z","events":[null]}""");
+        byte[][] unreadable = [notJson, notAnEventBatch, nullEvents, nullSource, nullEvent];
         foreach (var body in unreadable)
             await sender.SendRawAsync(body, "application/vnd.masstransit+json", ct);
         ids.AddRange(await sender.SendAsync("after", messages: 3, eventsEach: 10, ct));
