@@ -56,6 +56,16 @@ public static class StorableJson
         }
     }
 
+    /// <summary>The first of the object's own property names (not its values') that cannot be stored. Looking a
+    /// property up by name reads every name, so a body's names are checked before anything is looked up in it.</summary>
+    public static FieldError? FindNameProblem(JsonElement obj)
+    {
+        foreach (var property in obj.EnumerateObject())
+            if (StringProblem(JsonMarshal.GetRawUtf8PropertyName(property)) is { } problem)
+                return new(ReadableName(property), $"is a property name that {problem}");
+        return null;
+    }
+
     static string Child(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
 
     /// <param name="raw">The string as it stands in the body, without its quotes, escapes not yet undone.</param>

@@ -66,6 +66,8 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
         if (tooLarge is not null) return Problem(tooLarge);
         var (root, invalid) = TrackingRequest.Parse(body!);
         if (invalid is not null) return Problem(invalid);
+        if (StorableJson.FindNameProblem(root) is { } badName)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [badName.Field] = [badName.Reason] }, detail: "No message was accepted.");
         var (key, refused) = TrackingRequest.Authenticate(request, root, keys);
         if (refused is not null) return Problem(refused);
         http.Items[RequestLogging.SourceItem] = key!.SourceId;

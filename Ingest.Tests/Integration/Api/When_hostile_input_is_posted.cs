@@ -67,6 +67,8 @@ public sealed class When_hostile_input_is_posted
         new object[] { """{"userId":"u","event":"E","properties":{"n":1e-20000}}"""u8.ToArray(), "properties.n", "digits after the decimal point" },
         new object[] { Encoding.UTF8.GetBytes($$"""{"userId":"u","event":"{{new string('e', 3000)}}"}"""), "event", "longer than 512" },
         new object[] { """{"userId":"u","event":"E","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}"""u8.ToArray(), "timestamp", "outside the calendar" },
+        // Found by the fuzz: a lone surrogate in a top-level name made the lookup of writeKey throw (500).
+        new object[] { """{"userId":"u","event":"E","\ud800\u0041":1}"""u8.ToArray(), "(name)", "lone UTF-16 surrogate" },
     ];
 
     [TestCaseSource(nameof(Unstorable))]

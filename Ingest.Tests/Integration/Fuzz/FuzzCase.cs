@@ -46,6 +46,7 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
     Verdict Verdict(JsonElement root)
     {
         var verdict = Json.Verdict;
+        if (verdict == Fuzz.Verdict.Refuse) return verdict; // nothing to add, and its names may not even be readable
         if (IsBatch && root.TryGetProperty("batch", out var batch) && batch.ValueKind == JsonValueKind.Array)
         {
             if (batch.GetArrayLength() > MaxBatchMessages) return Fuzz.Verdict.Refuse;
