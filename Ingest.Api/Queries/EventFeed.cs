@@ -20,22 +20,33 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
     : BackgroundService
 {
     public const string MeterName = "Ingest.Api.LiveTail";
-    const int MaxRowsPerRead = 1000;
+    const int RowsPerChunk = 1000;
 
     const string Listen = "listen events_inserted";
     const string Ping = "select 1";
     const string SelectSnapshot = "select pg_current_snapshot()::text";
 
-    /// <summary>The rows whose transactions @Current sees and @Before does not, after a position, in tail order.</summary>
+    /// <summary>
+    /// The rows whose transactions @Current sees and @Before does not, after a position, in tail order. Such a transaction
+    /// began after @Before (xact_id at or past its xmax) or was in progress then (its xip list): two index ranges, so an
+    /// open transaction costs nothing but its own rows, however long it runs.
+    /// </summary>
     const string SelectRowsCommittedBetween = $"""
-        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
-        from events
-        where (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
-          and xact_id < pg_snapshot_xmax(@Current::pg_snapshot)
-          and not pg_visible_in_snapshot(xact_id, @Before::pg_snapshot)
-          and pg_visible_in_snapshot(xact_id, @Current::pg_snapshot)
-        order by xact_id, id
-        limit @Limit
+        select * from (
+            select xact_id as xact, xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
+            from events
+            where (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
+              and xact_id >= pg_snapshot_xmax(@Before::pg_snapshot)
+              and xact_id < pg_snapshot_xmax(@Current::pg_snapshot)
+              and pg_visible_in_snapshot(xact_id, @Current::pg_snapshot)
+            union all
+            select xact_id, xact_id::text::bigint, source_id, {EventsApi.EventColumns}
+            from events
+            where (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
+              and xact_id = any(array(select pg_snapshot_xip(@Before::pg_snapshot)))
+              and pg_visible_in_snapshot(xact_id, @Current::pg_snapshot)
+        ) as committed
+        order by xact, Id
         """;
 
     readonly Lock _gate = new();
@@ -152,26 +163,38 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
                 _after = (before.Xmin, 0);
             }
         }
-        while (true)
+        // One statement for the whole step, read as it comes and handed out in chunks: a large transaction is read once.
+        await using (var reader = await conn.ExecuteReaderAsync(new CommandDefinition(SelectRowsCommittedBetween, new
         {
-            var rows = (await conn.QueryAsync<TailKey, EventRow, TailedRow>(new CommandDefinition(SelectRowsCommittedBetween, new
-            {
-                AfterXact = _after.Xact,
-                AfterId = _after.Id,
-                Before = before.ToString(),
-                Current = current.ToString(),
-                Limit = MaxRowsPerRead,
-            }, cancellationToken: ct), (key, row) => new TailedRow(key.XactId, key.SourceId, row), splitOn: "Id")).AsList();
+            AfterXact = _after.Xact,
+            AfterId = _after.Id,
+            Before = before.ToString(),
+            Current = current.ToString(),
+        }, cancellationToken: ct)))
+        {
             _reads?.Add(1);
-            if (rows.Count > 0)
+            var key = reader.GetRowParser<TailKey>(startIndex: 1, length: 2);
+            var row = reader.GetRowParser<EventRow>(startIndex: 3);
+            var chunk = new List<TailedRow>(RowsPerChunk);
+            while (true)
             {
-                var batch = new TailBatch(before, current, rows);
-                lock (_gate)
-                    foreach (var subscriber in _subscribers.ToList())
-                        if (!subscriber.Offer(batch)) _subscribers.Remove(subscriber);
-                _after = (rows[^1].XactId, rows[^1].Row.Id);
+                var more = await reader.ReadAsync(ct);
+                if (more)
+                {
+                    var k = key(reader);
+                    chunk.Add(new TailedRow(k.XactId, k.SourceId, row(reader)));
+                }
+                if (chunk.Count == RowsPerChunk || (!more && chunk.Count > 0))
+                {
+                    var batch = new TailBatch(before, current, chunk);
+                    lock (_gate)
+                        foreach (var subscriber in _subscribers.ToList())
+                            if (!subscriber.Offer(batch)) _subscribers.Remove(subscriber);
+                    _after = (chunk[^1].XactId, chunk[^1].Row.Id);
+                    chunk = new List<TailedRow>(RowsPerChunk);
+                }
+                if (!more) break;
             }
-            if (rows.Count < MaxRowsPerRead) break;
         }
         lock (_gate) Finish(current);
     }

@@ -38,4 +38,33 @@ public sealed class When_a_transaction_commits_after_newer_ones_were_tailed
         await StoredEvent.InsertAsync([after]);
         Assert.That((await client.NextAsync(TimeSpan.FromSeconds(5))).Id, Is.EqualTo(after.Id), "and nothing twice");
     }
+
+    [Test]
+    public async Task A_client_that_reconnects_after_it_committed_receives_its_rows_once()
+    {
+        var (source, _, readKey) = await ReadSide.CreateSourceAsync();
+        await using var slow = await TestStack.Database.OpenConnectionAsync();
+        await using var tx = await slow.BeginTransactionAsync();
+        var late = StoredEvent.Track(source, "Late", "u1", DateTime.UtcNow);
+        late.Id = await slow.ExecuteScalarAsync<long>("""
+            insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at)
+            values (@SourceId, @MessageId, 'track', 'Late', 'u1', now(), now()) returning id
+            """, new { late.SourceId, late.MessageId }, tx);
+
+        SseClient.Message lastSeen;
+        var newer = StoredEvent.Track(source, "Newer", "u1", DateTime.UtcNow);
+        await using (var client = await SseClient.OpenAsync("/v1/events/stream", readKey))
+        {
+            await StoredEvent.InsertAsync([newer]);
+            lastSeen = await client.NextAsync(TimeSpan.FromSeconds(5));
+        }
+        Assert.That(lastSeen.Id, Is.EqualTo(newer.Id));
+        await tx.CommitAsync(); // while the client is away
+
+        await using var again = await SseClient.OpenAsync("/v1/events/stream", readKey, lastEventId: lastSeen.LastEventId);
+        Assert.That((await again.NextAsync(TimeSpan.FromSeconds(5))).Id, Is.EqualTo(late.Id), "the lower id it could not have seen");
+        var after = StoredEvent.Track(source, "After", "u1", DateTime.UtcNow);
+        await StoredEvent.InsertAsync([after]);
+        Assert.That((await again.NextAsync(TimeSpan.FromSeconds(5))).Id, Is.EqualTo(after.Id), "and not the newer row again");
+    }
 }

@@ -146,6 +146,22 @@ public sealed class SseClient : IAsyncDisposable
     }
 
     /// <summary>Closes the stream, as a client going away; a second call does nothing.</summary>
+    /// <summary>Reads until a comment line starting with <paramref name="text"/>; events before it are dropped.</summary>
+    public async Task CommentAsync(string text, TimeSpan within)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+        timeout.CancelAfter(within);
+        try
+        {
+            while (await _reader.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith($": {text}", StringComparison.Ordinal)) return;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        throw new AssertionException($"No comment '{text}' on the stream within {within.TotalSeconds:0.#} s.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
