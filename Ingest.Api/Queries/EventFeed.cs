@@ -246,7 +246,10 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
         base.Dispose();
     }
 
-    /// <summary>One client's place in the fan-out: the rows of its source and event name, up to a bound.</summary>
+    /// <summary>
+    /// One client's place in the fan-out: the rows of its source and event name, at most <c>capacity</c> waiting (or one
+    /// chunk of <see cref="RowsPerChunk"/>, whichever is more).
+    /// </summary>
     public sealed class Subscription(EventFeed feed, string sourceId, string? eventName, int capacity) : IDisposable
     {
         readonly Channel<TailBatch> _batches = Channel.CreateUnbounded<TailBatch>(new() { SingleReader = true, SingleWriter = true });
@@ -266,7 +269,8 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
         {
             var mine = batch.Rows.Where(r => r.SourceId == sourceId && (eventName is null || r.Row.Event == eventName)).ToList();
             if (mine.Count == 0) return true;
-            if (Interlocked.Add(ref _pending, mine.Count) > capacity)
+            var pending = Interlocked.Add(ref _pending, mine.Count);
+            if (pending > capacity && pending > mine.Count) // one chunk alone is always taken: a large commit drops nobody
             {
                 _batches.Writer.TryComplete(new ClientTooSlowException());
                 return false;
