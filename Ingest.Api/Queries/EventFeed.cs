@@ -72,9 +72,12 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
         {
             if (_subscribers.Count + _joining.Count >= options.Value.MaxStreamConnections) return null;
             var subscription = new Subscription(this, sourceId, eventName, options.Value.StreamClientBuffer);
-            if (_reading || _seen is null) _joining.Add(subscription);
+            if (_reading || _seen is null)
+            {
+                _joining.Add(subscription); // joins when the read under way ends
+                Wake();
+            }
             else Join(subscription, _seen);
-            Wake();
             return subscription;
         }
     }
@@ -126,6 +129,11 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
             {
                 if (!_databaseDown) log.LogWarning("Live tail cannot read stored events, retrying: {Error}", e.Message);
                 _databaseDown = true;
+            }
+            catch (Exception e)
+            {
+                // Not worth stopping the API for (ingestion goes on); the clients wait, the next read tries again.
+                log.LogError(e, "Live tail failed to read stored events, retrying");
             }
             try { await Task.WhenAny(woken, Task.Delay(options.Value.StreamPollInterval, ct)).WaitAsync(ct); }
             catch (OperationCanceledException) { return; }
