@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapper;
@@ -9,72 +8,66 @@ using Npgsql;
 namespace Ingest.Api.Queries;
 
 /// <summary>
-/// GET /v1/events/stream: Server-Sent Events of the source's events as they are stored, optionally of one event name.
-/// Each SSE id is the event's id; a client reconnecting with Last-Event-ID gets the rows after it that were stored within
-/// <see cref="QueryOptions.StreamReplayWindow"/>.
-/// Identity ids are taken at insert but become visible at commit, so a lower id can become visible after a higher one
-/// was sent: each read also looks again at rows stored within <see cref="QueryOptions.StreamLateCommitWindow"/> of the
-/// newest one sent, skipping the ids already sent.
+/// GET /v1/events/stream: Server-Sent Events of the source's events as their transactions commit, optionally of one
+/// event name, from the instance's one <see cref="EventFeed"/>. Each SSE id is a <see cref="TailPosition"/>: a client
+/// reconnecting with it as Last-Event-ID first gets, from the database, the rows it does not have that were stored within
+/// <see cref="QueryOptions.StreamReplayWindow"/>, then the live rows, with nothing missed and nothing twice.
 /// </summary>
 public static class EventStream
 {
     const int MaxRowsPerRead = 1000;
 
-    const string EventColumns = EventsApi.EventColumns;
+    const string CheckDatabase = "select 1";
 
-    // Two branches, each on an index of its own: the new ids (primary key range) and the late commits of lower ids
-    // stored in the trailing window (events_source_stored). One OR over both made the planner walk the primary key.
-    const string SelectNewEvents = $"""
-        select * from (
-            select {EventColumns}
-            from events
-            where id > @LastId
-              and source_id = @SourceId
-              and stored_at > @WindowStart::timestamptz
-              and (@Event::text is null or event = @Event)
-            union all
-            select {EventColumns}
-            from events
-            where source_id = @SourceId
-              and stored_at > @LateSince::timestamptz
-              and id <= @LastId
-              and id <> all(@SentIds)
-              and (@Event::text is null or event = @Event)
-        ) as fresh
-        order by Id
+    /// <summary>A reconnecting client's catch-up: its source's rows that @Joined sees and @Before does not, after a position.</summary>
+    const string SelectRowsToCatchUp = $"""
+        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
+        from events
+        where source_id = @SourceId
+          and (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
+          and xact_id < pg_snapshot_xmax(@Joined::pg_snapshot)
+          and not pg_visible_in_snapshot(xact_id, @Before::pg_snapshot)
+          and pg_visible_in_snapshot(xact_id, @Joined::pg_snapshot)
+          and stored_at > now() - @ReplayWindow
+          and (@Event::text is null or event = @Event)
+        order by xact_id, id
         limit @Limit
         """;
 
-    const string SelectStartPosition = "select coalesce(max(id), 0) as LastId, now() as Now from events";
+    static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
 
-    const string SelectNow = "select now()";
-
-    public static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAsync(
+    public static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
         HttpContext http, NpgsqlDataSource db, EventFeed feed, IOptions<QueryOptions> options, CancellationToken ct)
     {
         var sourceId = ReadAccess.SourceOf(http);
         var q = new QueryParameters(http.Request.Query);
         var eventName = q.Text("event");
-        long? resumeAfter = null;
+        TailPosition? resume = null;
         var lastEventId = http.Request.Headers["Last-Event-ID"].ToString();
         if (lastEventId.Length > 0)
         {
-            if (long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)) resumeAfter = id;
-            else q.Fail("Last-Event-ID", $"'{lastEventId}' is not an event id this stream sent.");
+            resume = TailPosition.Parse(lastEventId);
+            if (resume is null) q.Fail("Last-Event-ID", $"'{lastEventId}' is not an event id this stream sent.");
         }
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
 
         var settings = options.Value;
-        long lastId;
-        DateTime windowStart, lateSince, connectedAt;
+        using var subscription = feed.Subscribe(sourceId, eventName);
+        if (subscription is null)
+        {
+            http.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString();
+            return TypedResults.Problem($"This API instance serves at most {settings.MaxStreamConnections} live-tail connections; retry later.",
+                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live-tail connections");
+        }
+
+        // Before the response starts, so that a database outage is a 503.
+        var joined = await subscription.Joined.Task.WaitAsync(JoinTimeout, ct);
+        var catchUp = new List<TailedRow>();
+        var after = (Xact: resume?.Before.Xmin ?? 0, Id: 0L);
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            // Before the response starts, so that a database outage is a 503.
-            var start = await conn.QuerySingleAsync<(long LastId, DateTime Now)>(new CommandDefinition(SelectStartPosition, cancellationToken: ct));
-            lastId = resumeAfter ?? start.LastId;
-            windowStart = start.Now - settings.StreamReplayWindow;
-            // Rows stored before this connection are the client's business (Last-Event-ID), never late rows of this stream.
-            connectedAt = lateSince = start.Now;
+            if (resume is null) await conn.ExecuteAsync(new CommandDefinition(CheckDatabase, cancellationToken: ct));
+            else catchUp = await ReadCatchUpAsync(conn, sourceId, eventName, resume, joined, after, settings.StreamReplayWindow, ct);
         }
 
         http.Response.ContentType = "text/event-stream";
@@ -83,64 +76,41 @@ public static class EventStream
         await http.Response.WriteAsync($"retry: 1000\n: streaming events of {sourceId}\n\n", ct);
         await http.Response.Body.FlushAsync(ct);
 
-        var sent = new Dictionary<long, DateTime>(); // ids sent within the late-commit window, with their stored_at
-        var newest = DateTime.MinValue;
         try
         {
+            // The rows committed before this client joined the feed, read from the database in pages.
+            while (resume is not null && catchUp.Count > 0)
+            {
+                await WriteAsync(http, catchUp, resume.Before, joined, resume, ct);
+                if (catchUp.Count < MaxRowsPerRead) break;
+                after = (catchUp[^1].XactId, catchUp[^1].Row.Id);
+                await using var conn = await db.OpenConnectionAsync(ct);
+                catchUp = await ReadCatchUpAsync(conn, sourceId, eventName, resume, joined, after, settings.StreamReplayWindow, ct);
+            }
+
+            // Then every row committed after, from the feed.
             while (!ct.IsCancellationRequested)
             {
-                var woken = feed.NextAsync; // taken before reading: a notification during the read is not lost
-                List<EventRow> rows;
-                try
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                poll.CancelAfter(settings.StreamPollInterval);
+                bool more;
+                try { more = await subscription.Batches.WaitToReadAsync(poll.Token); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    await using var conn = await db.OpenConnectionAsync(ct);
-                    rows = (await conn.QueryAsync<EventRow>(new CommandDefinition(SelectNewEvents, new
-                    {
-                        SourceId = sourceId,
-                        Event = eventName,
-                        WindowStart = new DateTimeOffset(windowStart, TimeSpan.Zero),
-                        LastId = lastId,
-                        LateSince = new DateTimeOffset(lateSince, TimeSpan.Zero),
-                        SentIds = sent.Keys.ToArray(),
-                        Limit = MaxRowsPerRead,
-                    }, cancellationToken: ct))).AsList();
-                    windowStart = await conn.ExecuteScalarAsync<DateTime>(new CommandDefinition(SelectNow, cancellationToken: ct)) - settings.StreamReplayWindow;
-                }
-                catch (Exception e) when (ReadAccess.IsDatabaseDown(e))
-                {
-                    // The database went away mid-stream: keep the client, retry at the next poll.
-                    await http.Response.WriteAsync(": database unavailable, retrying\n\n", ct);
+                    await http.Response.WriteAsync(feed.IsDatabaseDown ? ": database unavailable, retrying\n\n" : ": keep-alive\n\n", ct);
                     await http.Response.Body.FlushAsync(ct);
-                    await Task.WhenAny(woken, Task.Delay(settings.StreamPollInterval, ct));
                     continue;
                 }
-
-                var text = new StringBuilder();
-                foreach (var row in rows)
+                catch (ClientTooSlowException)
                 {
-                    if (!sent.TryAdd(row.Id, row.StoredAt)) continue;
-                    lastId = Math.Max(lastId, row.Id);
-                    if (row.StoredAt > newest) newest = row.StoredAt;
-                    text.Append("id: ").Append(row.Id.ToString(CultureInfo.InvariantCulture)).Append('\n')
-                        .Append("event: ").Append(row.Type).Append('\n')
-                        .Append("data: ").Append(JsonSerializer.Serialize(row.ToView(), JsonSerializerOptions.Web)).Append("\n\n");
+                    await http.Response.WriteAsync(": too far behind, reconnect with Last-Event-ID\n\n", ct);
+                    break;
                 }
-                if (newest != DateTime.MinValue)
+                if (!more) break; // the host is stopping
+                while (subscription.Batches.TryRead(out var batch))
                 {
-                    lateSince = Max(connectedAt, newest - settings.StreamLateCommitWindow);
-                    foreach (var old in sent.Where(s => s.Value <= lateSince).Select(s => s.Key).ToList()) sent.Remove(old);
-                }
-                if (text.Length > 0)
-                {
-                    await http.Response.WriteAsync(text.ToString(), ct);
-                    await http.Response.Body.FlushAsync(ct);
-                }
-                if (rows.Count == MaxRowsPerRead) continue; // more to catch up on
-                var timeout = Task.Delay(settings.StreamPollInterval, ct);
-                if (await Task.WhenAny(woken, timeout) == timeout)
-                {
-                    await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                    await http.Response.Body.FlushAsync(ct);
+                    await WriteAsync(http, batch.Rows, batch.Before, batch.Upto, resume, ct);
+                    subscription.Written(batch);
                 }
             }
         }
@@ -151,5 +121,41 @@ public static class EventStream
         return TypedResults.Empty;
     }
 
-    static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+    static async Task<List<TailedRow>> ReadCatchUpAsync(NpgsqlConnection conn, string sourceId, string? eventName, TailPosition resume,
+        TailSnapshot joined, (long Xact, long Id) after, TimeSpan replayWindow, CancellationToken ct) =>
+        (await conn.QueryAsync<TailKey, EventRow, TailedRow>(new CommandDefinition(SelectRowsToCatchUp, new
+        {
+            SourceId = sourceId,
+            Event = eventName,
+            AfterXact = after.Xact,
+            AfterId = after.Id,
+            Before = resume.Before.ToString(),
+            Joined = joined.ToString(),
+            ReplayWindow = replayWindow,
+            Limit = MaxRowsPerRead,
+        }, cancellationToken: ct), (key, row) => new TailedRow(key.XactId, key.SourceId, row), splitOn: "Id")).AsList();
+
+    /// <summary>The rows that <paramref name="upto"/> sees and <paramref name="before"/> does not, less those the client has.</summary>
+    static async Task WriteAsync(HttpContext http, IReadOnlyList<TailedRow> rows, TailSnapshot before, TailSnapshot upto,
+        TailPosition? resumed, CancellationToken ct)
+    {
+        var text = new StringBuilder();
+        foreach (var (xact, _, row) in rows)
+        {
+            if (resumed is not null && resumed.Has(xact, row.Id)) continue;
+            text.Append("id: ").Append(new TailPosition(before, upto, xact, row.Id)).Append('\n')
+                .Append("event: ").Append(row.Type).Append('\n')
+                .Append("data: ").Append(JsonSerializer.Serialize(row.ToView(), JsonSerializerOptions.Web)).Append("\n\n");
+        }
+        if (text.Length == 0) return;
+        await http.Response.WriteAsync(text.ToString(), ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+}
+
+/// <summary>The columns before a row's own in the live tail's queries.</summary>
+public sealed class TailKey
+{
+    public long XactId { get; init; }
+    public required string SourceId { get; init; }
 }

@@ -54,7 +54,8 @@ public static class EventsApi
     {
         var group = app.MapReadGroup("Events");
         group.MapGet("/events", ListAsync).WithName("listEvents").Produces(StatusCodes.Status200OK, contentType: "text/csv");
-        group.MapGet("/events/stream", EventStream.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        group.MapGet("/events/stream", EventStream.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapGet("/events/{messageId}", GetAsync).WithName("getEvent");
         return app;
     }

@@ -180,7 +180,7 @@ public sealed class ReadSideBenchmark
                 values ('bench', @m, 'track', 'Tailed', 'u1', now(), now()) returning id
                 """, new { m = Guid.NewGuid().ToString() });
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            while (await reader.ReadLineAsync(timeout.Token) is { } line && line != $"id: {id}") { }
+            while (await reader.ReadLineAsync(timeout.Token) is { } line && !(line.StartsWith("id: ", StringComparison.Ordinal) && line.EndsWith($".{id}", StringComparison.Ordinal))) { }
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();
@@ -192,9 +192,10 @@ public sealed class ReadSideBenchmark
     {
         var now = DateTime.UtcNow;
         var day = now.AddDays(-10).Date;
-        long lastId;
+        string snapshot;
         await using (var c = await _db.OpenConnectionAsync())
-            lastId = await c.ExecuteScalarAsync<long>("select max(id) - 50 from events"); // a client 50 rows behind
+            snapshot = (await c.ExecuteScalarAsync<string>("select pg_current_snapshot()::text"))!;
+        var xmin = long.Parse(snapshot.Split(':')[0]);
         var plans = new (string Name, Type Owner, string Const, object Parameters)[]
         {
             ("events, no filter", typeof(EventsApi), "SelectEventsPage", Page()),
@@ -210,7 +211,8 @@ public sealed class ReadSideBenchmark
             ("stats/users, 30 days", typeof(StatsApi), "CountUsersPerDay", new { SourceId = "bench", From = new DateTimeOffset(now.AddDays(-30)), To = new DateTimeOffset(now) }),
             ("transactions, status=failed", typeof(TransactionsApi), "SelectTransactionsPage", new { Status = "failed", From = (DateTimeOffset?)null, To = (DateTimeOffset?)null, AfterStartedAt = (DateTimeOffset?)null, AfterId = (string?)null, Limit = 101 }),
             ("quarantine", typeof(QuarantineApi), "SelectQuarantinePage", new { SourceId = "bench", Replayed = (bool?)null, AfterQuarantinedAt = (DateTimeOffset?)null, AfterId = (long?)null, Limit = 101 }),
-            ("live tail read", typeof(EventStream), "SelectNewEvents", new { SourceId = "bench", Event = (string?)null, WindowStart = new DateTimeOffset(now.AddMinutes(-10)), LastId = lastId, LateSince = new DateTimeOffset(now.AddSeconds(-5)), SentIds = new long[] { 1, 2, 3 }, Limit = 1000 }),
+            ("live tail read, 50 transactions behind", typeof(EventFeed), "SelectRowsCommittedBetween", new { AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Current = snapshot }),
+            ("live tail catch-up, 50 transactions behind", typeof(EventStream), "SelectRowsToCatchUp", new { SourceId = "bench", Event = (string?)null, AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Joined = snapshot, ReplayWindow = TimeSpan.FromMinutes(10), Limit = 1000 }),
         };
         await using var conn = await _db.OpenConnectionAsync();
         foreach (var (name, owner, constName, parameters) in plans)

@@ -46,17 +46,17 @@ public sealed class When_tailing_stored_events
     public async Task A_client_reconnecting_with_Last_Event_ID_receives_what_it_missed_and_nothing_twice()
     {
         var first = NewEvent();
-        long lastSeen;
+        SseClient.Message lastSeen;
         await using (var client = await SseClient.OpenAsync("/v1/events/stream", _readKey))
         {
             await StoredEvent.InsertAsync([first]);
-            lastSeen = (await client.NextAsync(TimeSpan.FromSeconds(5))).Id;
+            lastSeen = await client.NextAsync(TimeSpan.FromSeconds(5));
         }
-        Assert.That(lastSeen, Is.EqualTo(first.Id));
+        Assert.That(lastSeen.Id, Is.EqualTo(first.Id));
         var missed = new List<StoredEvent> { NewEvent(), NewEvent(), NewEvent() };
         await StoredEvent.InsertAsync(missed);
 
-        await using var again = await SseClient.OpenAsync("/v1/events/stream", _readKey, lastEventId: lastSeen);
+        await using var again = await SseClient.OpenAsync("/v1/events/stream", _readKey, lastEventId: lastSeen.LastEventId);
         var received = new List<long>();
         for (var i = 0; i < missed.Count; i++) received.Add((await again.NextAsync(TimeSpan.FromSeconds(5))).Id);
         var next = NewEvent();
@@ -92,20 +92,22 @@ public sealed class When_tailing_stored_events
 /// <summary>A Server-Sent Events client over the test server: the events it received, in order.</summary>
 public sealed class SseClient : IAsyncDisposable
 {
-    public sealed record Message(long Id, string Type, JsonElement Data);
+    /// <summary>An event: <paramref name="Id"/> is the stored row's id (from data), <paramref name="LastEventId"/> its SSE id.</summary>
+    public sealed record Message(long Id, string LastEventId, string Type, JsonElement Data);
 
     readonly HttpResponseMessage _response;
     readonly StreamReader _reader;
     readonly CancellationTokenSource _closed = new();
+    int _disposed;
 
     SseClient(HttpResponseMessage response, StreamReader reader) => (_response, _reader) = (response, reader);
 
     /// <summary>Opens the stream and waits for its first comment, so that the server is reading before the test stores anything.</summary>
-    public static async Task<SseClient> OpenAsync(string path, string readKey, long? lastEventId = null)
+    public static async Task<SseClient> OpenAsync(string path, string readKey, string? lastEventId = null, HttpClient? api = null)
     {
         var request = ReadSide.Get(path, readKey, "text/event-stream");
-        if (lastEventId is { } id) request.Headers.Add("Last-Event-ID", id.ToString());
-        var response = await ReadSide.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
+        var response = await (api ?? ReadSide.Client).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.That((int)response.StatusCode, Is.EqualTo(200), await ErrorBody(response));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
         var client = new SseClient(response, new StreamReader(await response.Content.ReadAsStreamAsync()));
@@ -122,16 +124,19 @@ public sealed class SseClient : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
         timeout.CancelAfter(within);
-        long? id = null;
+        string? id = null;
         string? type = null;
         try
         {
             while (await _reader.ReadLineAsync(timeout.Token) is { } line)
             {
-                if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..]);
+                if (line.StartsWith("id: ", StringComparison.Ordinal)) id = line[4..];
                 else if (line.StartsWith("event: ", StringComparison.Ordinal)) type = line[7..];
                 else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                    return new(id ?? throw new AssertionException("an event without id"), type ?? "message", JsonDocument.Parse(line[6..]).RootElement.Clone());
+                {
+                    var data = JsonDocument.Parse(line[6..]).RootElement.Clone();
+                    return new(data.GetProperty("id").GetInt64(), id ?? throw new AssertionException("an event without id"), type ?? "message", data);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -140,8 +145,26 @@ public sealed class SseClient : IAsyncDisposable
         throw new AssertionException($"No event on the stream within {within.TotalSeconds:0.#} s.");
     }
 
+    /// <summary>Closes the stream, as a client going away; a second call does nothing.</summary>
+    /// <summary>Reads until a comment line starting with <paramref name="text"/>; events before it are dropped.</summary>
+    public async Task CommentAsync(string text, TimeSpan within)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+        timeout.CancelAfter(within);
+        try
+        {
+            while (await _reader.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith($": {text}", StringComparison.Ordinal)) return;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        throw new AssertionException($"No comment '{text}' on the stream within {within.TotalSeconds:0.#} s.");
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _closed.CancelAsync();
         _reader.Dispose();
         _response.Dispose();
