@@ -32,14 +32,19 @@ public static class EventBodies
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    /// <summary>POST /analytics, the seeds' format: <paramref name="size"/> key/value items, each stored as a track event.</summary>
+    /// <summary>
+    /// POST /analytics, the seeds' format: <paramref name="size"/> key/value items, each stored as a track event. The
+    /// format has no messageId: the API derives one from the body, so two equal bodies are one set of events (a
+    /// client's retry); each request's values carry a token of their own, as real events differ.
+    /// </summary>
     public static byte[] Analytics(string pennkey, int size)
     {
+        var request = Guid.NewGuid().ToString("N")[..12];
         var sb = new StringBuilder().Append(CultureInfo.InvariantCulture, $$"""{"product":1,"pennkey":"{{pennkey}}","timestamp":{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}},"data":[""");
         for (var i = 0; i < size; i++)
         {
             if (i > 0) sb.Append(',');
-            sb.Append(CultureInfo.InvariantCulture, $$"""{"key":"stress.key{{i}}","value":"value {{i}}"}""");
+            sb.Append(CultureInfo.InvariantCulture, $$"""{"key":"stress.key{{i}}","value":"value {{i}} of {{request}}"}""");
         }
         sb.Append("]}");
         return Encoding.UTF8.GetBytes(sb.ToString());
