@@ -39,7 +39,7 @@ public static class DatabaseErrors
     /// <summary>
     /// PostgreSQL refused the data itself: a data exception (class 22: numeric overflow inside jsonb, NUL in text,
     /// date out of range), an integrity constraint (class 23) or a program limit (class 54: an index row too large).
-    /// Splitting the batch isolates the events that cause it.
+    /// The writer isolates the events that cause it, each in a subtransaction of its own (insert_events_one_by_one).
     /// </summary>
     public static bool IsRefusedData(Exception e) =>
         e is PostgresException { SqlState: ['2', '2', ..] or ['2', '3', ..] or ['5', '4', ..] };

@@ -20,9 +20,10 @@ public sealed record WriteResult(int Inserted, int Duplicates, IReadOnlyList<Ref
 /// Writes a batch of events and its row in the transaction log in one transaction, idempotent on (source, message id).
 /// A small batch is one statement (the events as arrays through unnest, then the log row); a large one is a binary
 /// COPY into a temporary staging table and one statement that inserts from it and logs the transaction. When
-/// PostgreSQL refuses some events' data, the batch is bisected (events through unnest) under savepoints in one
-/// transaction until each refused event stands alone; the rest are stored, the refused go to quarantined_events with
-/// the reason.
+/// PostgreSQL refuses some events' data, the batch is written again, each event in a subtransaction of its own inside
+/// one statement (<c>insert_events_one_by_one</c>, migration 0102), so that any number of refused events costs the
+/// same few round trips; the rest are stored, the refused go to quarantined_events with the reason. Events that could
+/// not even be sent (<see cref="UnsendableText"/>) go there without a statement.
 /// </summary>
 public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> options)
 {
@@ -92,11 +93,12 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
         {LogCommittedTransaction}
         """;
 
-    const string InsertEvents = $"""
-        with {BatchFromArrays}
-        insert into events ({EventColumns})
-        select * from batch
-        on conflict (source_id, message_id) do nothing
+    /// <summary>Each event inserted on its own, in one statement: one row per event, stored or not and why not.</summary>
+    const string InsertEventsOneByOne = """
+        select ordinal, stored, reason
+        from insert_events_one_by_one(@source_ids, @message_ids, @types, @events, @names, @user_ids, @anonymous_ids, @group_ids,
+                                      @previous_ids, @timestamps, @original_timestamps, @sent_ats, @received_ats, @clamped,
+                                      @properties, @traits, @contexts, @integrations)
         """;
 
     const string QuarantineAndLogTransaction = $"""
@@ -118,23 +120,24 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
         on conflict (id, attempt) do nothing
         """;
 
-    const string Savepoint = "isolate";
-
     public async Task<WriteResult> WriteAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, CancellationToken ct)
     {
-        PostgresException refusal;
-        try
+        var unsendable = events.Select(UnsendableText.Find).ToArray();
+        if (unsendable.All(reason => reason is null))
         {
-            var inserted = events.Count >= _copyFromEvents
-                ? await CopyAndInsertAsync(attempt, events, ct)
-                : await InsertInOneStatementAsync(attempt, events, ct);
-            return new WriteResult(inserted, events.Count - inserted, []);
+            try
+            {
+                var inserted = events.Count >= _copyFromEvents
+                    ? await CopyAndInsertAsync(attempt, events, ct)
+                    : await InsertInOneStatementAsync(attempt, events, ct);
+                return new WriteResult(inserted, events.Count - inserted, []);
+            }
+            catch (PostgresException e) when (DatabaseErrors.IsRefusedData(e))
+            {
+                // Some event's data is refused: which ones, the next statement finds out.
+            }
         }
-        catch (PostgresException e) when (DatabaseErrors.IsRefusedData(e))
-        {
-            refusal = e;
-        }
-        return await WriteIsolatingRefusedAsync(attempt, events, refusal, ct);
+        return await WriteIsolatingRefusedAsync(attempt, events, unsendable, ct);
     }
 
     /// <summary>
@@ -224,23 +227,35 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
         }
     }
 
-    async Task<WriteResult> WriteIsolatingRefusedAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, PostgresException refusal, CancellationToken ct)
+    /// <summary>
+    /// A batch that PostgreSQL refused part of: in one transaction, the events that could be sent are inserted one by
+    /// one in one statement, then the refused (those and <paramref name="unsendable"/>) are quarantined with their
+    /// reasons and the transaction logged in another: four round trips (open, two statements, commit) however many
+    /// events are refused.
+    /// </summary>
+    async Task<WriteResult> WriteIsolatingRefusedAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, string?[] unsendable, CancellationToken ct)
     {
         var refused = new List<RefusedEvent>();
+        var sendable = new List<AnalyticsEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (unsendable[i] is { } reason) refused.Add(new RefusedEvent(events[i], reason));
+            else sendable.Add(events[i]);
+        }
+
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var all = events.ToArray();
-        int inserted;
-        if (all.Length == 1)
+        var inserted = 0;
+        if (sendable.Count > 0)
         {
-            refused.Add(new RefusedEvent(all[0], DatabaseErrors.Describe(refusal)));
-            inserted = 0;
-        }
-        else
-        {
-            var half = all.Length / 2;
-            inserted = await InsertIsolatingAsync(conn, tx, new ArraySegment<AnalyticsEvent>(all, 0, half), refused, ct)
-                     + await InsertIsolatingAsync(conn, tx, new ArraySegment<AnalyticsEvent>(all, half, all.Length - half), refused, ct);
+            await using var insert = new NpgsqlCommand(InsertEventsOneByOne, conn, tx);
+            AddEvents(insert, sendable);
+            await using var outcomes = await insert.ExecuteReaderAsync(ct);
+            while (await outcomes.ReadAsync(ct))
+            {
+                if (outcomes.GetBoolean(1)) inserted++;
+                else if (!outcomes.IsDBNull(2)) refused.Add(new RefusedEvent(sendable[outcomes.GetInt32(0) - 1], outcomes.GetString(2)));
+            }
         }
 
         await using (var cmd = new NpgsqlCommand(QuarantineAndLogTransaction, conn, tx))
@@ -251,38 +266,12 @@ public sealed class EventWriter(NpgsqlDataSource db, IOptions<WorkerOptions> opt
             cmd.Parameters.Add(new NpgsqlParameter<string[]>("q_reasons", refused.Select(r => Printable(r.Reason)).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter<int>("inserted", inserted));
             cmd.Parameters.Add(new NpgsqlParameter<int>("quarantined", refused.Count));
-            AddTransaction(cmd, attempt, all.Length);
+            AddTransaction(cmd, attempt, events.Count);
             AddFailure(cmd, attempt.UnrecordedFailure);
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        return new WriteResult(inserted, all.Length - inserted - refused.Count, refused);
-    }
-
-    /// <summary>Inserts a part of the batch under a savepoint; when PostgreSQL refuses its data, rolls it back and halves it, down to single events.</summary>
-    static async Task<int> InsertIsolatingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ArraySegment<AnalyticsEvent> part, List<RefusedEvent> refused, CancellationToken ct)
-    {
-        await tx.SaveAsync(Savepoint, ct);
-        try
-        {
-            await using var cmd = new NpgsqlCommand(InsertEvents, conn, tx);
-            AddEvents(cmd, part);
-            var inserted = await cmd.ExecuteNonQueryAsync(ct);
-            await tx.ReleaseAsync(Savepoint, ct);
-            return inserted;
-        }
-        catch (PostgresException e) when (DatabaseErrors.IsRefusedData(e))
-        {
-            await tx.RollbackAsync(Savepoint, ct);
-            await tx.ReleaseAsync(Savepoint, ct);
-            if (part.Count == 1)
-            {
-                refused.Add(new RefusedEvent(part[0], DatabaseErrors.Describe(e)));
-                return 0;
-            }
-            var half = part.Count / 2;
-            return await InsertIsolatingAsync(conn, tx, part[..half], refused, ct) + await InsertIsolatingAsync(conn, tx, part[half..], refused, ct);
-        }
+        return new WriteResult(inserted, events.Count - inserted - refused.Count, refused);
     }
 
     /// <summary>Text columns cannot hold NUL; the raw JSON keeps the exact value, escaped.</summary>
