@@ -21,7 +21,7 @@ public sealed record WriteResult(int Inserted, int Duplicates, IReadOnlyList<Ref
 /// A small batch is one statement (the events as arrays through unnest, then the log row); a large one is a binary
 /// COPY into a temporary staging table and one statement that inserts from it and logs the transaction. When
 /// PostgreSQL refuses some events' data, the batch is written again, each event in a subtransaction of its own inside
-/// one statement (<c>insert_events_one_by_one</c>, migration 0102), so that any number of refused events costs the
+/// one statement (<c>insert_events_one_by_one</c>, migration 0103), so that any number of refused events costs the
 /// same few round trips; the rest are stored, the refused go to quarantined_events with the reason. Events that could
 /// not even be sent (<see cref="UnsendableText"/>) go there without a statement.
 /// </summary>
