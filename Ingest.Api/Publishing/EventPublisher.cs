@@ -166,7 +166,7 @@ public sealed class PublishOptions
     [Range(1, 10_000)] public int MaxEventsPerMessage { get; set; } = 500;
 
     /// <summary>The bytes of events gathered into one broker message, at most (a single larger request still goes alone).</summary>
-    [Range(1024, 64 * 1024 * 1024)] public int MaxBytesPerMessage { get; set; } = 4 * 1024 * 1024;
+    [Range(1024, 64 * 1024 * 1024)] public int MaxBytesPerMessage { get; set; } = 1024 * 1024;
 
     /// <summary>Broker messages sent and not yet confirmed, at most.</summary>
     [Range(1, 1024)] public int MaxInFlightMessages { get; set; } = 64;
