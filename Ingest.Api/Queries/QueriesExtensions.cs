@@ -25,6 +25,7 @@ public static class QueriesExtensions
         app.MapStats();
         app.MapTransactions();
         app.MapQuarantine();
+        app.MapDeadLetters();
         return app;
     }
 

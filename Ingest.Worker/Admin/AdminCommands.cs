@@ -8,7 +8,8 @@ using Npgsql;
 namespace Ingest.Worker.Admin;
 
 /// <summary>
-/// The worker's command line for operators: apply migrations, add sources, create and revoke keys.
+/// The worker's command line for operators: apply migrations, add sources, create and revoke keys, inspect and
+/// replay the dead-letter queue (<see cref="DeadLetterCommands"/>).
 /// A key is printed once, when it is created; only its SHA-256 hash is stored.
 /// </summary>
 public static class AdminCommands
@@ -19,7 +20,8 @@ public static class AdminCommands
                Ingest.Worker key create <source> write|read
                Ingest.Worker key revoke <key-prefix>
                Ingest.Worker key list <source>
-        The database is ConnectionStrings__Postgres.
+        """ + "\n" + DeadLetterCommands.Usage + "\n" + """
+        The database is ConnectionStrings__Postgres; the broker Ingest__Broker__Host, __Port, __Queue… (dead-letters).
         """;
 
     const string InsertSource = """
@@ -31,12 +33,13 @@ public static class AdminCommands
     const string RevokeKeyByPrefix = "update api_keys set revoked_at = now() where key_prefix = @Prefix and revoked_at is null";
     const string SelectKeysOfSource = "select key_prefix, scope, created_at, revoked_at from api_keys where source_id = @Source order by created_at";
 
-    static readonly string[] Commands = ["migrate", "source", "key"];
+    static readonly string[] Commands = ["migrate", "source", "key", "dead-letters"];
 
     public static bool Recognizes(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args[0] == "dead-letters") return await DeadLetterCommands.RunAsync(args[1..], Fail);
         var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
         if (string.IsNullOrEmpty(connectionString))
         {

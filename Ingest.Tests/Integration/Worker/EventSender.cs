@@ -71,6 +71,23 @@ public sealed class EventSender : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>
+    /// Puts readable EventBatch messages straight into this queue's dead-letter queue (as a faulted consumer once did),
+    /// each with its batch id as the broker message id; event message ids "{prefix}-{n}". Returns the broker message ids.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> SendToErrorQueueAsync(string prefix, int messages, int eventsEach, CancellationToken ct)
+    {
+        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:{Queue}_error"));
+        var ids = new List<Guid>();
+        for (var m = 0; m < messages; m++)
+        {
+            var batch = new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow, Enumerable.Range(0, eventsEach).Select(e => Event($"{prefix}-{m * eventsEach + e}")).ToList());
+            await endpoint.Send(batch, context => context.MessageId = batch.BatchId, ct);
+            ids.Add(batch.BatchId);
+        }
+        return ids;
+    }
+
     public Task SendAsync(IReadOnlyList<AnalyticsEvent> events, CancellationToken ct) =>
         _endpoint.Send(new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow, events), ct);
 
