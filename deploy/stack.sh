@@ -4,6 +4,7 @@
 # collide with a system install. Running `start` twice is harmless.
 #
 #   deploy/stack.sh start | stop | status | env
+#   deploy/stack.sh consumer-timeout <ms>|default   (RabbitMQ's consumer_timeout for channels opened from now on)
 #
 # Settings (environment): INGEST_STACK_DIR (default <repo>/.local/stack), INGEST_PG_PORT (55432),
 # INGEST_AMQP_PORT (55672). Several stacks can run side by side with different values.
@@ -125,6 +126,14 @@ case "${1:-status}" in
   start-rabbitmq) start_rabbit ;;
   # RabbitMQ's memory alarm: the node stays up but blocks every publishing connection (no confirms) until unblocked.
   block-rabbitmq) (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" set_vm_memory_high_watermark 0 >/dev/null); echo "rabbitmq: publishers blocked" ;;
+  # RabbitMQ's consumer_timeout (3.10: node-wide only), for channels opened from now on. A channel checks it on its tick,
+  # every channel_tick_interval (60 s by default), so a short timeout for tests gets a 1 s tick; `default` restores both.
+  consumer-timeout)
+    ms=${2:?usage: $0 consumer-timeout <ms>|default}; tick=1000
+    if [ "$ms" = default ]; then ms=1800000; tick=60000; fi
+    (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" eval \
+      "application:set_env(rabbit, consumer_timeout, $ms), application:set_env(rabbit, channel_tick_interval, $tick)." >/dev/null)
+    echo "rabbitmq: consumer_timeout $ms ms, checked every $tick ms, for new channels" ;;
   unblock-rabbitmq) (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" set_vm_memory_high_watermark 0.4 >/dev/null); echo "rabbitmq: publishers unblocked" ;;
-  *) echo "usage: $0 start|stop|status|env|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq|block-rabbitmq|unblock-rabbitmq" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env|stop-postgres|start-postgres|stop-rabbitmq|start-rabbitmq|block-rabbitmq|unblock-rabbitmq|consumer-timeout" >&2; exit 2 ;;
 esac

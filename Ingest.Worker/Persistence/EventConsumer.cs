@@ -66,6 +66,7 @@ public static class EventConsumerExtensions
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddSingleton<WriteRateLimiter>();
         builder.Services.AddSingleton<TransactionRunner>();
+        builder.Services.AddSingleton<ConsumerPause>();
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
         {
             host.WaitUntilStarted = true;
@@ -89,7 +90,11 @@ public static class EventConsumerExtensions
                     options.Converters.Add(new EventListWithoutNulls()); // the annotations do not reach list elements
                     return options;
                 });
-                cfg.ReceiveEndpoint(broker.Queue, e => e.ConfigureConsumer<EventBatchConsumer>(context));
+                cfg.ReceiveEndpoint(broker.Queue, e =>
+                {
+                    e.ConfigureConsumer<EventBatchConsumer>(context);
+                    e.ConnectReceiveEndpointObserver(context.GetRequiredService<ConsumerPause>());
+                });
             });
         });
         return builder;

@@ -14,7 +14,9 @@ namespace Ingest.Worker.Persistence;
 /// retried here, and only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>,
 /// for as long as it lasts: the batch stays unacknowledged in RabbitMQ meanwhile, RabbitMQ delivers no more than the
 /// prefetch count, and each failed attempt is logged with the Action ops must take, at level Error unless it is a
-/// transient failure that has not yet lasted <see cref="AlertAfterAttempts"/> attempts.
+/// transient failure that has not yet lasted <see cref="AlertAfterAttempts"/> attempts. A batch still failing after
+/// <see cref="WorkerOptions.ReleaseAfter"/> is released (<see cref="ConsumerPause"/>): its messages go back to the queue
+/// before RabbitMQ's consumer_timeout would close the channel, and the worker waits for the database holding nothing.
 /// </summary>
 public sealed class TransactionRunner
 {
@@ -28,14 +30,19 @@ public sealed class TransactionRunner
     readonly WriteRateLimiter _limiter;
     readonly TimeProvider _time;
     readonly ILogger<TransactionRunner> _log;
+    readonly ConsumerPause _pause;
+    readonly TimeSpan _releaseAfter;
     readonly ResiliencePipeline _retry;
 
-    public TransactionRunner(EventWriter writer, WriteRateLimiter limiter, IOptions<WorkerOptions> options, TimeProvider time, ILogger<TransactionRunner> log)
+    public TransactionRunner(EventWriter writer, WriteRateLimiter limiter, ConsumerPause pause, IOptions<WorkerOptions> options, TimeProvider time,
+        ILogger<TransactionRunner> log)
     {
         _writer = writer;
         _limiter = limiter;
         _time = time;
         _log = log;
+        _pause = pause;
+        _releaseAfter = options.Value.ReleaseAfter;
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -63,6 +70,14 @@ public sealed class TransactionRunner
         {
             await _limiter.WaitAsync(events.Count, ct);
             return await _retry.ExecuteAsync(static (ctx, self) => self.AttemptAsync(ctx.Properties.GetValue(BatchKey, null!), ctx.CancellationToken), context, this);
+        }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested && _pause.IsPaused)
+        {
+            // The consumer paused (ConsumerPause logged why and what ops must do): this batch's messages go back to the queue.
+            _log.LogWarning("Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "released", batch.Attempt,
+                (batch.LastFailure is null ? "not committed" : $"not committed after failing for {(long)(_time.GetUtcNow() - batch.FailingSince).TotalMilliseconds} ms")
+                + ": the consumer paused until the database answers, and the batch's broker messages go back to the queue unacknowledged for redelivery");
+            throw new OperationCanceledException(e.Message, e, ct);
         }
         catch (OperationCanceledException e) when (ct.IsCancellationRequested)
         {
@@ -110,6 +125,9 @@ public sealed class TransactionRunner
         _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
             DatabaseErrors.Action(exception));
         batch.UnrecordedFailure = batch.Failure(_time.GetUtcNow().UtcDateTime, error);
+        batch.Failed(exception, _time.GetUtcNow());
+        if (_time.GetUtcNow() - batch.FailingSince >= _releaseAfter)
+            _pause.Release(_time.GetUtcNow() - batch.FailingSince, error, DatabaseErrors.Action(exception));
         if (await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
         _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms",
@@ -124,6 +142,16 @@ public sealed class TransactionRunner
         public IReadOnlyList<AnalyticsEvent> Events { get; } = events;
         public int Attempt { get; private set; }
         public DateTime AttemptStartedAt { get; private set; }
+
+        /// <summary>When its first attempt failed, and the last failure.</summary>
+        public DateTimeOffset FailingSince { get; private set; }
+        public Exception? LastFailure { get; private set; }
+
+        public void Failed(Exception e, DateTimeOffset now)
+        {
+            if (LastFailure is null) FailingSince = now;
+            LastFailure = e;
+        }
 
         /// <summary>The last failed attempt when the database could not record it; the next attempt records it with its commit.</summary>
         public FailedAttempt? UnrecordedFailure { get; set; }

@@ -41,6 +41,16 @@ public sealed class WorkerOptions : IValidatableObject
     /// <summary>At shutdown, how long a batch in hand may take to commit before it is abandoned (left unacknowledged, so RabbitMQ redelivers it).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")] public TimeSpan ConsumerStopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A batch still failing after this long is released: its broker messages go back to the queue and the worker stops
+    /// taking deliveries until the database answers (<see cref="ConsumerPause"/>). With <see cref="ConsumerStopTimeout"/>
+    /// it must stay under RabbitMQ's consumer_timeout (30 min by default), which otherwise closes the channel under the batch.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")] public TimeSpan ReleaseAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>While released, how often the worker asks the database whether it answers before taking deliveries again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")] public TimeSpan ResumeProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Cap on events written per second; none when unset.</summary>
     [Range(1, 10_000_000)] public double? MaxEventsPerSecond { get; set; }
 
@@ -61,6 +71,8 @@ public sealed class WorkerOptions : IValidatableObject
             yield return new ValidationResult(
                 $"{Section}:PrefetchCount ({PrefetchCount}) must be at least MessageLimit × ConcurrencyLimit ({MessageLimit * ConcurrencyLimit}), or batches never fill.",
                 [nameof(PrefetchCount)]);
+        if (ReleaseAfter <= ConsumerStopTimeout)
+            yield return new ValidationResult($"{Section}:ReleaseAfter must be longer than ConsumerStopTimeout.", [nameof(ReleaseAfter)]);
         if (RetryMaxDelay < RetryBaseDelay)
             yield return new ValidationResult($"{Section}:RetryMaxDelay must not be shorter than RetryBaseDelay.", [nameof(RetryMaxDelay)]);
     }

@@ -151,6 +151,15 @@ public sealed class When_worker_options_are_validated
             Has.Some.Contains("PrefetchCount"));
 
     [Test]
+    public void A_release_that_comes_before_the_stop_timeout_is_refused() =>
+        Assert.That(Validate(new WorkerOptions { ReleaseAfter = TimeSpan.FromSeconds(10), ConsumerStopTimeout = TimeSpan.FromSeconds(10) }).Select(r => r.ErrorMessage),
+            Has.Some.Contains("ReleaseAfter"));
+
+    [Test]
+    public void A_release_after_more_than_an_hour_is_refused() =>
+        Assert.That(Validate(new WorkerOptions { ReleaseAfter = TimeSpan.FromHours(2) }).SelectMany(r => r.MemberNames), Does.Contain(nameof(WorkerOptions.ReleaseAfter)));
+
+    [Test]
     public void A_message_limit_out_of_range_is_refused() =>
         Assert.That(Validate(new WorkerOptions { MessageLimit = 0 }).SelectMany(r => r.MemberNames), Does.Contain(nameof(WorkerOptions.MessageLimit)));
 }
