@@ -2,7 +2,7 @@ namespace Ingest.Tests.Integration.Worker;
 
 /// <summary>
 /// RabbitMQ closes a channel that holds a delivery unacknowledged for longer than its consumer_timeout (30 min by
-/// default, node-wide in 3.10). Here the test broker's timeout is 8 s and the database stays down for 20 s while events
+/// default, node-wide in 3.10). Here the test broker's timeout is 15 s and the database stays down for 30 s while events
 /// keep arriving: the worker must not hold its batch past the timeout, or RabbitMQ redelivers it to a new channel while
 /// the old copy is still held and retried.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class When_the_database_is_down_longer_than_the_consumer_timeout
     public async Task Every_event_is_stored_once_without_redelivered_copies_piling_up(CancellationToken ct)
     {
         // Only channels opened after this take the short timeout: set it before the worker connects.
-        await TestStack.StackAsync("consumer-timeout 8000");
+        await TestStack.StackAsync("consumer-timeout 15000"); // the release comes ~3-4 s after delivery: a wide margin on a busy machine
         try
         {
             await RunAsync(ct);
@@ -48,12 +48,12 @@ public sealed class When_the_database_is_down_longer_than_the_consumer_timeout
             await TestStack.StackAsync("stop-postgres");
             var outage = DateTime.UtcNow;
             var sentDuring = 0;
-            for (var i = 0; DateTime.UtcNow - outage < TimeSpan.FromSeconds(20); i++)
+            for (var i = 0; DateTime.UtcNow - outage < TimeSpan.FromSeconds(30); i++)
             {
                 ids.AddRange(await sender.SendAsync($"during{i}", messages: 2, eventsEach: 10, ct));
                 sentDuring += 2;
                 rssMax = Math.Max(rssMax, ResidentKilobytes(worker));
-                await Task.Delay(500, ct); // the pace of arriving traffic, not a wait for a condition
+                await Task.Delay(750, ct); // the pace of arriving traffic, not a wait for a condition
             }
             Assert.That(worker.HasExited, Is.False, "the worker keeps running through the outage");
             Assert.That(await sender.ErrorQueueMessagesAsync(ct), Is.Zero, "nothing moved to the error queue during the outage");
