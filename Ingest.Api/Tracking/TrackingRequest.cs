@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
@@ -62,13 +63,27 @@ public static class TrackingRequest
             await using Stream inflating = gzip ? new GZipStream(new MemoryStream(compressed!), CompressionMode.Decompress)
                 : IsZlib(compressed!) ? new ZLibStream(new MemoryStream(compressed!), CompressionMode.Decompress)
                 : new DeflateStream(new MemoryStream(compressed!), CompressionMode.Decompress); // raw deflate, as some clients send it
-            return await ReadAsync(inflating, limit, Math.Min(limit + 1, compressed!.Length * 4 + 1024), ct);
+            var (body, refusal) = await ReadAsync(inflating, limit, Math.Min(limit + 1, compressed!.Length * 4 + 1024), ct);
+            if (gzip && body is not null && !GzipTrailerMatches(compressed, body))
+                return (null, new(StatusCodes.Status400BadRequest, "Invalid compressed body",
+                    $"The body is not valid {encoding} data: it was cut short or damaged (its length or CRC-32 does not match)."));
+            return (body, refusal);
         }
         catch (InvalidDataException)
         {
             return (null, new(StatusCodes.Status400BadRequest, "Invalid compressed body", $"The body is not valid {encoding} data."));
         }
     }
+
+    /// <summary>
+    /// A gzip body ends with the CRC-32 and the length of what it holds. GZipStream stops without complaint at a body
+    /// cut short, and does not always notice a damaged one, so the API checks them itself (one gzip member, as HTTP
+    /// clients send).
+    /// </summary>
+    static bool GzipTrailerMatches(byte[] compressed, byte[] body) =>
+        compressed.Length >= 18
+        && BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(^8)) == System.IO.Hashing.Crc32.HashToUInt32(body)
+        && BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(^4)) == (uint)body.Length;
 
     /// <summary>HTTP's "deflate" is zlib (RFC 1950): a header whose first byte names deflate and whose 16 bits are a multiple of 31.</summary>
     static bool IsZlib(byte[] body) => body.Length >= 2 && (body[0] & 0x0F) == 8 && ((body[0] << 8) | body[1]) % 31 == 0;

@@ -229,6 +229,19 @@ public sealed class When_hostile_input_is_posted
     }
 
     [Test]
+    public async Task A_gzip_body_without_its_trailer_gets_400()
+    {
+        // GZipStream inflates it whole without complaint: only the missing CRC-32 and length tell it was cut short.
+        var cut = Compress("""{"userId":"u","event":"Cut short"}"""u8.ToArray(), "gzip")[..^8];
+
+        var (status, problem) = await Send(Raw("/v1/track", cut, "gzip"));
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("cut short or damaged"));
+        Assert.That(await _api.DrainAsync(), Is.Empty);
+    }
+
+    [Test]
     public async Task An_unknown_content_encoding_gets_415()
     {
         var (status, problem) = await Send(Raw("/v1/track", """{"userId":"u","event":"E"}"""u8.ToArray(), "br"));
