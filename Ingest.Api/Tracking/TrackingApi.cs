@@ -70,7 +70,7 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [badName.Field] = [badName.Reason] }, detail: "No message was accepted.");
         var (key, refused) = TrackingRequest.Authenticate(request, root, keys);
         if (refused is not null) return Problem(refused);
-        http.Items[RequestLogging.SourceItem] = key!.SourceId;
+        http.Items[LoggingExtensions.SourceItem] = key!.SourceId;
 
         if (request.Headers.Origin.ToString() is { Length: > 0 } origin)
         {

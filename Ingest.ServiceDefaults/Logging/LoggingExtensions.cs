@@ -1,133 +1,68 @@
-using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Debugging;
 using Serilog.Events;
 
 namespace Ingest.ServiceDefaults.Logging;
 
-/// <summary>Console and rolling files (section <c>Ingest:Logging</c>). The Seq sink has its own section, <see cref="SeqSinkOptions"/>.</summary>
-public sealed class LoggingOptions
-{
-    public const string Section = "Ingest:Logging";
-
-    public ConsoleLogOptions Console { get; set; } = new();
-    public FileLogOptions File { get; set; } = new();
-
-    /// <summary>Serilog's own failures (a sink that cannot reach Seq, a full queue) go to standard error.</summary>
-    public bool SelfLogToStandardError { get; set; } = true;
-}
-
-public enum LogFormat { Text, Clef }
-
-public sealed class ConsoleLogOptions
-{
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>Text (for people) or Clef (one JSON object a line, for collectors). Unset: Text in Development, Clef elsewhere.</summary>
-    public LogFormat? Format { get; set; }
-}
-
-public sealed class FileLogOptions
-{
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>Relative to the content root; "{service}" is replaced. The date goes before the extension: logs/ingest-api-20261122.log.</summary>
-    [Required] public string Path { get; set; } = "logs/{service}-.log";
-
-    [Range(1, 10_000)] public int RetainedFileCountLimit { get; set; } = 14;
-    [Range(1024, long.MaxValue)] public long FileSizeLimitBytes { get; set; } = 100L * 1024 * 1024;
-
-    /// <summary>CLEF by default, so a file can be replayed into Seq (seqcli ingest) when Seq was unreachable.</summary>
-    public LogFormat Format { get; set; } = LogFormat.Clef;
-}
-
 public static class LoggingExtensions
 {
-    const string TextTemplate = "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    /// <summary>The <c>HttpContext.Items</c> key a handler puts the request's source id under, for the request log.</summary>
+    public const string SourceItem = "SourceId";
 
     /// <summary>
-    /// Serilog as the only logging provider: levels from the "Serilog" section (and any extra sinks listed there),
-    /// console, rolling files and Seq from <see cref="LoggingOptions"/> and <see cref="SeqSinkOptions"/>, every event
-    /// enriched with Service, Host, Version and Environment. The logger, and with it the Seq sink's queue or buffer,
-    /// is flushed and disposed when the host's services are disposed at shutdown.
+    /// Serilog as the only logging provider, configured from the "Serilog" section (Serilog.Settings.Configuration:
+    /// <c>MinimumLevel</c>, <c>WriteTo</c> with the console, the rolling CLEF files and, when configured, Seq), every
+    /// event enriched with Service, Host, Version and Environment. Serilog 4 takes @tr/@sp from Activity.Current; the
+    /// logger (and with it Seq's queue or buffer) is flushed and disposed with the host's services at shutdown.
     /// </summary>
     public static IHostApplicationBuilder AddIngestLogging(this IHostApplicationBuilder builder, string service)
     {
-        var options = Bind<LoggingOptions>(builder.Configuration, LoggingOptions.Section);
-        Validate(options.File, LoggingOptions.Section + ":File");
-        var seq = Bind<SeqSinkOptions>(builder.Configuration, SeqSinkOptions.Section);
-        if (!string.IsNullOrWhiteSpace(seq.ServerUrl)) Validate(seq, SeqSinkOptions.Section);
-
-        if (options.SelfLogToStandardError) SelfLog.Enable(System.Console.Error);
+        SelfLog.Enable(Console.Error); // a sink's own failures (Seq unreachable, a full queue): standard error
         IngestTracing.Start();
-
         var version = typeof(LoggingExtensions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
-        LogEventProperty[] identity =
-        [
-            new("Service", new ScalarValue(service)),
-            new("Host", new ScalarValue(Environment.MachineName)),
-            new("Version", new ScalarValue(version)),
-            new("Environment", new ScalarValue(builder.Environment.EnvironmentName)),
-        ];
-
-        var configuration = new LoggerConfiguration()
-            .ReadFrom.Configuration(builder.Configuration)
-            .Enrich.FromLogContext();
-        foreach (var property in identity) configuration.Enrich.WithProperty(property.Name, ((ScalarValue)property.Value).Value);
-
-        if (options.Console.Enabled)
-        {
-            var format = options.Console.Format ?? (builder.Environment.IsDevelopment() ? LogFormat.Text : LogFormat.Clef);
-            if (format == LogFormat.Clef) configuration.WriteTo.Console(new ClefFormatter(renderMessage: true));
-            else configuration.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (options.File.Enabled)
-        {
-            var path = Path.Combine(builder.Environment.ContentRootPath, options.File.Path.Replace("{service}", service, StringComparison.Ordinal));
-            if (options.File.Format == LogFormat.Clef)
-                configuration.WriteTo.File(new ClefFormatter(renderMessage: true), path, rollingInterval: RollingInterval.Day,
-                    retainedFileCountLimit: options.File.RetainedFileCountLimit, fileSizeLimitBytes: options.File.FileSizeLimitBytes,
-                    rollOnFileSizeLimit: true, buffered: true, flushToDiskInterval: TimeSpan.FromSeconds(1));
-            else
-                configuration.WriteTo.File(path, outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture,
-                    rollingInterval: RollingInterval.Day, retainedFileCountLimit: options.File.RetainedFileCountLimit,
-                    fileSizeLimitBytes: options.File.FileSizeLimitBytes, rollOnFileSizeLimit: true, buffered: true,
-                    flushToDiskInterval: TimeSpan.FromSeconds(1));
-        }
-
-        if (!string.IsNullOrWhiteSpace(seq.ServerUrl))
-        {
-            if (seq.BufferPath is not null) seq.BufferPath = Path.Combine(builder.Environment.ContentRootPath, seq.BufferPath.Replace("{service}", service, StringComparison.Ordinal));
-            configuration.WriteTo.Sink(new SeqSink(seq, identity));
-        }
-
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
+        var environment = builder.Environment.EnvironmentName;
+        builder.Services.AddSerilog((services, lc) => lc
+            .ReadFrom.Configuration(services.GetRequiredService<IConfiguration>())
+            .ReadFrom.Services(services)
+            .Enrich.WithProperty("Service", service)
+            .Enrich.WithProperty("Host", Environment.MachineName)
+            .Enrich.WithProperty("Version", version)
+            .Enrich.WithProperty("Environment", environment));
         return builder;
     }
 
-    static T Bind<T>(IConfiguration configuration, string section) where T : new() =>
-        configuration.GetSection(section).Get<T>() ?? new T();
-
-    /// <summary>A bad setting stops the host at start, naming the setting.</summary>
-    static void Validate(object options, string section)
+    /// <summary>
+    /// Serilog.AspNetCore's request log, first in the pipeline: one event per request, at a level by outcome and
+    /// duration: Error for an exception or a 5xx other than 503, Warning for 503, 4xx and requests slower than
+    /// <c>Ingest:Logging:SlowRequestMs</c> (500), Debug for the fast 2xx and 3xx, so that at the default Information
+    /// they cost a level check, not an event. Headers, bodies and the query string (writeKey) are not logged.
+    /// </summary>
+    public static IApplicationBuilder UseIngestRequestLogging(this IApplicationBuilder app)
     {
-        var results = new List<ValidationResult>();
-        if (Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true)) return;
-        throw new OptionsValidationException(section, string.Join("; ", results.Select(r => $"{section}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}")));
+        var slowMs = app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue("Ingest:Logging:SlowRequestMs", 500.0);
+        return app.UseSerilogRequestLogging(options =>
+        {
+            options.GetLevel = (http, elapsedMs, exception) => RequestLevel(http.Response.StatusCode, elapsedMs, exception, slowMs);
+            options.EnrichDiagnosticContext = (diagnostics, http) =>
+            {
+                if (http.Items.TryGetValue(SourceItem, out var source) && source is not null) diagnostics.Set("SourceId", source);
+                if (http.GetEndpoint() is RouteEndpoint endpoint) diagnostics.Set("Route", endpoint.RoutePattern.RawText);
+            };
+        });
     }
-}
 
-/// <summary>A bad logging setting, named by its configuration key.</summary>
-public sealed class OptionsValidationException(string section, string message) : Exception($"Invalid configuration in {section}: {message}")
-{
-    public string Section { get; } = section;
+    static LogEventLevel RequestLevel(int status, double elapsedMs, Exception? exception, double slowMs) =>
+        exception is not null || status >= 500 && status != StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Error
+        : status >= 400 || elapsedMs >= slowMs ? LogEventLevel.Warning
+        : LogEventLevel.Debug;
 }
 
 /// <summary>

@@ -54,10 +54,10 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Ingest__Keys__RefreshInterval"] = "00:00:01",
             ["Ingest__Keys__SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{queue}-keys.json"),
             ["ASPNETCORE_URLS"] = url.ToString(),
-            ["Ingest__Logging__Console__Format"] = "Clef",
-            // Every request on its own line, not only the refused and the slow ones.
-            ["Ingest__Logging__Requests__SuccessSampleRate"] = "1",
-            ["Ingest__Logging__Requests__MaxEventsPerSecond"] = "100000",
+            // CLEF on the console whatever the environment, as in production.
+            ["Serilog__WriteTo__Console__Args__formatter__type"] = "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact",
+            // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
+            ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) start.Environment[key] = value;
@@ -140,6 +140,13 @@ public sealed class ApiProcess : IAsyncDisposable
                 return false;
             }
         }, TimeSpan.FromSeconds(60), () => $"the API did not accept a first event:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, nothing is flushed.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -34,7 +34,7 @@ public sealed class When_hostile_and_odd_requests_are_posted
         {
             ["Ingest__RateLimit__EventsPerSecond"] = "0",
             // Warnings and errors only: thousands of requests, and a 5xx is logged as an error.
-            ["Ingest__Logging__Requests__SuccessSampleRate"] = "0",
+            ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information",
         }, ct);
         await using var worker = await WorkerProcess.StartAsync(api.Queue);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(30) };

@@ -24,6 +24,14 @@ public class When_a_host_logs_with_seq_configured
 
     static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
 
+    /// <summary>A host over the shipped appsettings(.Environment).json of the test's output folder, plus <paramref name="settings"/>.</summary>
+    static HostApplicationBuilder Builder(string environment, Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(settings);
+        return builder;
+    }
+
     [Test]
     public async Task Events_reach_seq_and_the_file_enriched_with_the_service_and_are_flushed_at_shutdown()
     {
@@ -31,14 +39,14 @@ public class When_a_host_logs_with_seq_configured
         var logs = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingest-logs-" + Guid.NewGuid().ToString("N"))).FullName;
         try
         {
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", ContentRootPath = logs });
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            var builder = Builder("Production", new()
             {
-                ["Ingest:Logging:Console:Enabled"] = "false",
-                ["Ingest:Logging:File:Path"] = "files/{service}-.log",
-                ["Ingest:Seq:ServerUrl"] = seq.ServerUrl,
-                ["Ingest:Seq:ApiKey"] = "ops-key",
-                ["Ingest:Seq:Period"] = "00:10:00", // only the flush at shutdown can ship within this test
+                ["Serilog:WriteTo:Console:Args:restrictedToMinimumLevel"] = "Fatal",
+                ["Serilog:WriteTo:File:Args:path"] = Path.Combine(logs, "ingest-test-.log"),
+                ["Serilog:WriteTo:Seq:Name"] = "Seq",
+                ["Serilog:WriteTo:Seq:Args:serverUrl"] = seq.ServerUrl,
+                ["Serilog:WriteTo:Seq:Args:apiKey"] = "ops-key",
+                ["Serilog:WriteTo:Seq:Args:period"] = "00:10:00", // only the flush at shutdown can ship within this test
             });
             builder.AddIngestLogging("ingest-test");
             using (var host = builder.Build())
@@ -57,7 +65,7 @@ public class When_a_host_logs_with_seq_configured
             Assert.That(committed.GetProperty("SourceContext").GetString(), Is.EqualTo("Worker"));
             Assert.That(seq.Requests.Select(r => r.ApiKey), Is.All.EqualTo("ops-key"));
 
-            var file = Directory.GetFiles(Path.Combine(logs, "files"), "ingest-test-*.log").Single();
+            var file = Directory.GetFiles(logs, "ingest-test-*.log").Single();
             var line = JsonDocument.Parse((await File.ReadAllLinesAsync(file, Ct)).Single(l => l.Contains("Committed", StringComparison.Ordinal))).RootElement;
             Assert.That(line.GetProperty("@m").GetString(), Is.EqualTo("Committed 7 events in 1.5 ms"));
             Assert.That(line.GetProperty("Service").GetString(), Is.EqualTo("ingest-test"));
@@ -73,8 +81,8 @@ public class When_a_host_logs_with_seq_configured
     [TestCase("Development", false)]
     public void The_console_writes_clef_in_production_and_text_in_development(string environment, bool clef)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Ingest:Logging:File:Enabled"] = "false" });
+        var logs = Path.Combine(Path.GetTempPath(), "ingest-logs-" + Guid.NewGuid().ToString("N"));
+        var builder = Builder(environment, new() { ["Serilog:WriteTo:File:Args:path"] = Path.Combine(logs, "ingest-test-.log") });
         builder.AddIngestLogging("ingest-test");
         var console = new StringWriter();
         var original = Console.Out;
@@ -87,6 +95,7 @@ public class When_a_host_logs_with_seq_configured
         finally
         {
             Console.SetOut(original);
+            if (Directory.Exists(logs)) Directory.Delete(logs, recursive: true);
         }
 
         var line = console.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("Broker not confirming", StringComparison.Ordinal));
@@ -101,21 +110,6 @@ public class When_a_host_logs_with_seq_configured
         {
             Assert.That(line, Does.Match(@"^\[\d\d:\d\d:\d\d\.\d{3} WRN\] Api: Broker not confirming for 250 ms"));
         }
-    }
-
-    [Test]
-    public void A_bad_setting_stops_the_host_and_names_the_setting()
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Ingest:Logging:Console:Enabled"] = "false",
-            ["Ingest:Logging:File:Enabled"] = "false",
-            ["Ingest:Seq:ServerUrl"] = "http://127.0.0.1:1",
-            ["Ingest:Seq:BatchPostingLimit"] = "0",
-        });
-        var error = Assert.Throws<OptionsValidationException>(() => builder.AddIngestLogging("ingest-test"));
-        Assert.That(error!.Message, Does.Contain("Ingest:Seq:BatchPostingLimit"));
     }
 }
 
@@ -135,15 +129,16 @@ public class When_the_api_logs_requests
 
     static async Task<(WebApplication App, HttpClient Client)> StartApiAsync(SeqListener seq, CancellationToken cancellationToken, params (string Key, string Value)[] settings)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var configuration = new Dictionary<string, string?>
         {
-            ["Ingest:Logging:Console:Enabled"] = "false",
-            ["Ingest:Logging:File:Enabled"] = "false",
-            ["Ingest:Seq:ServerUrl"] = seq.ServerUrl,
-            ["Ingest:Seq:Period"] = "00:00:00.050",
-            ["Ingest:Logging:Requests:SlowRequestMs"] = "150",
+            ["Serilog:WriteTo:Console:Args:restrictedToMinimumLevel"] = "Fatal",
+            ["Serilog:WriteTo:File:Args:restrictedToMinimumLevel"] = "Fatal",
+            ["Serilog:WriteTo:Seq:Name"] = "Seq",
+            ["Serilog:WriteTo:Seq:Args:serverUrl"] = seq.ServerUrl,
+            ["Serilog:WriteTo:Seq:Args:period"] = "00:00:00.050",
+            ["Ingest:Logging:SlowRequestMs"] = "150",
         };
         foreach (var (key, value) in settings) configuration[key] = value;
         builder.Configuration.AddInMemoryCollection(configuration);
@@ -153,7 +148,7 @@ public class When_the_api_logs_requests
         app.MapGet("/ok", () => Results.Ok());
         app.MapPost("/v1/track", (HttpContext context) =>
         {
-            context.Items[RequestLogging.SourceItem] = "web-shop";
+            context.Items[LoggingExtensions.SourceItem] = "web-shop";
             return Results.BadRequest();
         });
         app.MapGet("/slow", async (CancellationToken cancellationToken) =>
@@ -169,8 +164,10 @@ public class When_the_api_logs_requests
     static bool IsRequest(JsonElement e, string path) =>
         e.GetProperty("@mt").GetString()!.StartsWith("HTTP {RequestMethod} {RequestPath}", StringComparison.Ordinal) && e.GetProperty("RequestPath").GetString() == path;
 
+    static string? Level(JsonElement e) => e.TryGetProperty("@l", out var level) ? level.GetString() : "Information";
+
     [Test]
-    public async Task Failures_and_slow_requests_are_logged_fast_successes_only_summarised_and_no_secret_is_logged()
+    public async Task Failures_and_slow_requests_are_logged_fast_successes_are_not_and_no_secret_is_logged()
     {
         await using var seq = await SeqListener.StartAsync(Ct);
         var (app, client) = await StartApiAsync(seq, Ct);
@@ -189,55 +186,48 @@ public class When_the_api_logs_requests
             Assert.That((await client.GetAsync(new Uri("/boom", UriKind.Relative), Ct)).StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
 
             await seq.WaitForEventsAsync(e => e.Any(x => IsRequest(x, "/boom")), TimeSpan.FromSeconds(20), Ct);
-            await app.StopAsync(Ct); // the summary is written at shutdown
+            await app.StopAsync(Ct); // the logger is flushed at shutdown
         }
 
         var events = seq.Events;
         var rejected = events.Single(e => IsRequest(e, "/v1/track"));
         Assert.That(rejected.GetProperty("StatusCode").GetInt32(), Is.EqualTo(400));
         Assert.That(rejected.GetProperty("RequestMethod").GetString(), Is.EqualTo("POST"));
-        Assert.That(rejected.GetProperty("RequestQuery").GetString(), Is.EqualTo("?debug=1"));
         Assert.That(rejected.GetProperty("SourceId").GetString(), Is.EqualTo("web-shop"));
         Assert.That(rejected.GetProperty("Route").GetString(), Is.EqualTo("/v1/track"));
-        Assert.That(rejected.GetProperty("@l").GetString(), Is.EqualTo("Warning"));
-        Assert.That(rejected.GetProperty("ElapsedMs").GetDouble(), Is.GreaterThan(0));
+        Assert.That(Level(rejected), Is.EqualTo("Warning"));
+        Assert.That(rejected.GetProperty("Elapsed").GetDouble(), Is.GreaterThan(0));
+        Assert.That(rejected.GetProperty("Service").GetString(), Is.EqualTo("ingest-api"));
         Assert.That(rejected.GetProperty("@tr").GetString(), Is.EqualTo(traceId.ToHexString()), "the request's trace id, from its traceparent");
 
         var failed = events.Single(e => IsRequest(e, "/boom"));
         Assert.That(failed.GetProperty("StatusCode").GetInt32(), Is.EqualTo(500));
-        Assert.That(failed.GetProperty("@l").GetString(), Is.EqualTo("Error"));
+        Assert.That(Level(failed), Is.EqualTo("Error"));
         Assert.That(failed.GetProperty("@x").GetString(), Does.Contain("handler failed"));
 
-        Assert.That(events.Single(e => IsRequest(e, "/slow")).GetProperty("@l").GetString(), Is.EqualTo("Warning"));
-        Assert.That(events.Where(e => IsRequest(e, "/ok")), Is.Empty, "fast 2xx are not logged one by one");
-
-        var summary = events.Single(e => e.GetProperty("@mt").GetString()!.StartsWith("HTTP summary", StringComparison.Ordinal) && e.GetProperty("Route").GetString() == "/ok");
-        Assert.That(summary.GetProperty("RequestCount").GetInt64(), Is.EqualTo(10));
-        Assert.That(summary.GetProperty("StatusCode").GetInt32(), Is.EqualTo(200));
-        Assert.That(summary.GetProperty("MaxMs").GetDouble(), Is.GreaterThanOrEqualTo(summary.GetProperty("MeanMs").GetDouble()));
+        Assert.That(Level(events.Single(e => IsRequest(e, "/slow"))), Is.EqualTo("Warning"));
+        Assert.That(events.Where(e => IsRequest(e, "/ok")), Is.Empty, "fast 2xx are logged at Debug, below the default Information");
 
         var everything = string.Join("\n", seq.Requests.SelectMany(r => r.Lines));
-        Assert.That(everything, Does.Not.Contain("SECRET"), "no write key, no Authorization header, no body");
+        Assert.That(everything, Does.Not.Contain("SECRET"), "no write key, no Authorization header, no body, no query string");
         Assert.That(everything, Does.Not.Contain(Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":"))));
     }
 
     [Test]
-    public async Task Past_the_budget_requests_are_counted_in_the_summary_instead()
+    public async Task Fast_successes_are_logged_at_debug_when_the_request_log_is_turned_down_to_debug()
     {
         await using var seq = await SeqListener.StartAsync(Ct);
-        var (app, client) = await StartApiAsync(seq, Ct, ("Ingest:Logging:Requests:MaxEventsPerSecond", "0"));
+        var (app, client) = await StartApiAsync(seq, Ct, ("Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware", "Debug"));
         using (client)
         await using (app)
         {
-            using var track = new HttpRequestMessage(HttpMethod.Post, "/v1/track") { Content = new StringContent("{}") };
-            Assert.That((await client.SendAsync(track, Ct)).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That((await client.GetAsync(new Uri("/ok", UriKind.Relative), Ct)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
             await app.StopAsync(Ct);
         }
 
-        var events = seq.Events;
-        Assert.That(events.Where(e => IsRequest(e, "/v1/track")), Is.Empty);
-        var summary = events.Single(e => e.GetProperty("@mt").GetString()!.StartsWith("HTTP summary", StringComparison.Ordinal));
-        Assert.That(summary.GetProperty("StatusCode").GetInt32(), Is.EqualTo(400));
-        Assert.That(summary.GetProperty("SuppressedCount").GetInt64(), Is.EqualTo(1));
+        var ok = seq.Events.Single(e => IsRequest(e, "/ok"));
+        Assert.That(Level(ok), Is.EqualTo("Debug"));
+        Assert.That(ok.GetProperty("StatusCode").GetInt32(), Is.EqualTo(200));
+        Assert.That(ok.GetProperty("Route").GetString(), Is.EqualTo("/ok"));
     }
 }

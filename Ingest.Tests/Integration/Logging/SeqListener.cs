@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -8,105 +10,105 @@ using Microsoft.Extensions.Logging;
 namespace Ingest.Tests.Integration.Logging;
 
 /// <summary>
-/// A stand-in for Seq's ingestion endpoint on 127.0.0.1 and a free port (Seq itself cannot run here): records every
-/// POST to /api/events/raw with its headers and CLEF lines, and answers 201, or what it is told: a status for the
-/// next requests (<see cref="AnswerNext"/>), a status for all (<see cref="AnswerAll"/>), or a dropped connection,
-/// as a Seq that is down looks to a client (<see cref="GoDown"/>). Reusable by any test that needs to see what
-/// reached Seq, e.g. events found by trace id (<see cref="EventsWithTraceId"/>).
+/// A stand-in for Seq's ingestion API on 127.0.0.1 and a port of its own (Seq itself cannot run here): answers
+/// <c>POST /api/events/raw</c> (what Serilog.Sinks.Seq 9 sends) and <c>POST /ingest/clef</c> (what later versions
+/// send) with <c>Content-Type: application/vnd.serilog.clef</c>, newline-delimited CLEF, 201 on success, and records
+/// every request with its headers and lines. It can go down (the port closed, as a stopped Seq) and come back up
+/// on the same port (<see cref="GoDownAsync"/>, <see cref="ComeUpAsync"/>).
 /// </summary>
 public sealed class SeqListener : IAsyncDisposable
 {
-    public sealed record Request(DateTimeOffset ReceivedAt, string Method, string Path, string? ContentType, string? ApiKey, IReadOnlyList<string> Lines, int Status);
+    public sealed record Request(DateTimeOffset ReceivedAt, string Path, string? ContentType, string? ApiKey, IReadOnlyList<string> Lines);
 
-    readonly WebApplication _app;
-    readonly ConcurrentQueue<int> _next = new();
+    readonly int _port;
     readonly List<Request> _requests = [];
     readonly Lock _gate = new();
-    volatile int _status = StatusCodes.Status201Created;
-    volatile bool _down;
-    long _acceptedEventCount;
+    WebApplication? _app;
 
-    SeqListener(WebApplication app) => _app = app;
+    SeqListener(int port)
+    {
+        _port = port;
+        ServerUrl = $"http://127.0.0.1:{port}";
+    }
 
-    public string ServerUrl { get; private set; } = "";
+    public string ServerUrl { get; }
 
     public static async Task<SeqListener> StartAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var listener = new SeqListener(app);
-        app.Run(listener.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        listener.ServerUrl = app.Urls.Single();
+        var listener = new SeqListener(FreePort());
+        await listener.ComeUpAsync(cancellationToken);
         return listener;
     }
 
-    /// <summary>The next requests get these statuses, in order; then the standing answer.</summary>
-    public void AnswerNext(params int[] statuses)
+    /// <summary>Listens on the port again after <see cref="GoDownAsync"/>.</summary>
+    public async Task ComeUpAsync(CancellationToken cancellationToken)
     {
-        foreach (var status in statuses) _next.Enqueue(status);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(ServerUrl);
+        var app = builder.Build();
+        app.MapPost("/api/events/raw", (Delegate)HandleAsync);
+        app.MapPost("/ingest/clef", (Delegate)HandleAsync);
+        await app.StartAsync(cancellationToken);
+        _app = app;
     }
 
-    /// <summary>Every request gets this status from now on (201 is Seq's success).</summary>
-    public void AnswerAll(int status)
+    /// <summary>Closes the port: connections are refused, as by a Seq that is stopped.</summary>
+    public async Task GoDownAsync()
     {
-        _down = false;
-        _status = status;
+        if (_app is not { } app) return;
+        _app = null;
+        await app.StopAsync(CancellationToken.None);
+        await app.DisposeAsync();
     }
-
-    /// <summary>Connections are dropped without an answer until <see cref="AnswerAll"/>.</summary>
-    public void GoDown() => _down = true;
-
-    /// <summary>Lines in requests answered 2xx: cheap to poll, unlike <see cref="Events"/>.</summary>
-    public long AcceptedEventCount => Interlocked.Read(ref _acceptedEventCount);
 
     public IReadOnlyList<Request> Requests
     {
         get { lock (_gate) return [.. _requests]; }
     }
 
-    /// <summary>The CLEF events of the requests answered 2xx, in arrival order.</summary>
+    /// <summary>The CLEF events received, in arrival order.</summary>
     public IReadOnlyList<JsonElement> Events =>
-        [.. Requests.Where(r => r.Status is >= 200 and < 300).SelectMany(r => r.Lines).Select(l => JsonDocument.Parse(l).RootElement)];
+        [.. Requests.SelectMany(r => r.Lines).Select(l => JsonDocument.Parse(l).RootElement)];
 
-    public IReadOnlyList<JsonElement> EventsWithTraceId(string traceId) =>
-        [.. Events.Where(e => e.TryGetProperty("@tr", out var tr) && tr.GetString() == traceId)];
-
-    /// <summary>Polls until the condition holds over the accepted events, or fails the test at the deadline.</summary>
+    /// <summary>Polls until the condition holds over the received events, or fails the test at the deadline.</summary>
     public async Task<IReadOnlyList<JsonElement>> WaitForEventsAsync(Func<IReadOnlyList<JsonElement>, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await Eventually.HoldsAsync(() => condition(Events), timeout, cancellationToken, () => $"{Events.Count} events received in {Requests.Count} requests");
         return Events;
     }
 
-    public Task<IReadOnlyList<JsonElement>> WaitForEventCountAsync(int count, CancellationToken cancellationToken) =>
-        WaitForEventsAsync(events => events.Count >= count, TimeSpan.FromSeconds(20), cancellationToken);
-
-    async Task HandleAsync(HttpContext context)
+    async Task<IResult> HandleAsync(HttpContext context)
     {
+        if (context.Request.ContentType?.StartsWith("application/vnd.serilog.clef", StringComparison.Ordinal) != true)
+            return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
-        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var status = _down ? 0 : _next.TryDequeue(out var next) ? next : _status;
-        lock (_gate)
-            _requests.Add(new Request(DateTimeOffset.UtcNow, context.Request.Method, context.Request.Path.Value ?? "",
-                context.Request.ContentType, context.Request.Headers["X-Seq-ApiKey"].FirstOrDefault(), lines, status));
-        if (status == 0)
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var line in lines)
         {
-            context.Abort();
-            return;
+            try
+            {
+                using var _ = JsonDocument.Parse(line);
+            }
+            catch (JsonException)
+            {
+                return Results.BadRequest(); // as Seq answers a payload it cannot read
+            }
         }
-        if (status is >= 200 and < 300) Interlocked.Add(ref _acceptedEventCount, lines.Length);
-        context.Response.StatusCode = status;
-        if (status == StatusCodes.Status201Created) await context.Response.WriteAsync("{\"MinimumLevelAccepted\":null}", context.RequestAborted);
+        lock (_gate)
+            _requests.Add(new Request(DateTimeOffset.UtcNow, context.Request.Path.Value ?? "", context.Request.ContentType,
+                context.Request.Headers["X-Seq-ApiKey"].FirstOrDefault(), lines));
+        return Results.Text("{\"MinimumLevelAccepted\":null}", "application/json", statusCode: StatusCodes.Status201Created);
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await GoDownAsync();
+
+    static int FreePort()
     {
-        await _app.StopAsync(CancellationToken.None);
-        await _app.DisposeAsync();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace Ingest.Tests.Integration.Logging.Probes
 {
@@ -18,11 +19,18 @@ namespace Ingest.Tests.Integration.Logging.Probes
 
 namespace Ingest.Tests.Integration.Logging
 {
+    /// <summary>What Serilog.Formatting.Compact writes (the format of the console, the files and Seq), kept to read back.</summary>
     sealed class ClefSink : ILogEventSink
     {
-        readonly ClefFormatter _formatter = new(renderMessage: false);
+        readonly CompactJsonFormatter _formatter = new();
         public ConcurrentQueue<JsonElement> Events { get; } = new();
-        public void Emit(LogEvent logEvent) => Events.Enqueue(JsonDocument.Parse(_formatter.Format(logEvent)).RootElement);
+
+        public void Emit(LogEvent logEvent)
+        {
+            var line = new StringWriter();
+            _formatter.Format(logEvent, line);
+            Events.Enqueue(JsonDocument.Parse(line.ToString()).RootElement);
+        }
     }
 
     sealed class TraceProbeConsumer : IConsumer<TraceProbe>

@@ -17,14 +17,17 @@ public sealed class When_an_event_travels_the_pipeline
         var (_, key, _) = await TestSources.CreateAsync();
         using var api = new ApiHost(new()
         {
-            ["Ingest:Seq:ServerUrl"] = seq.ServerUrl,
-            ["Ingest:Seq:Period"] = "00:00:00.100",
-            ["Ingest:Logging:Requests:SuccessSampleRate"] = "1",
+            ["Serilog:WriteTo:Seq:Name"] = "Seq",
+            ["Serilog:WriteTo:Seq:Args:serverUrl"] = seq.ServerUrl,
+            ["Serilog:WriteTo:Seq:Args:period"] = "00:00:00.100",
+            // The traced request is a fast 200, logged at Debug.
+            ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug",
         });
         await using var worker = await WorkerProcess.StartAsync(api.Queue, new Dictionary<string, string>
         {
-            ["Ingest__Seq__ServerUrl"] = seq.ServerUrl,
-            ["Ingest__Seq__Period"] = "00:00:00.100",
+            ["Serilog__WriteTo__Seq__Name"] = "Seq",
+            ["Serilog__WriteTo__Seq__Args__serverUrl"] = seq.ServerUrl,
+            ["Serilog__WriteTo__Seq__Args__period"] = "00:00:00.100",
         });
         using var client = await api.StartAsync(key);
         // The warm-up event's transaction first, so that the traced request's events travel alone.

@@ -59,7 +59,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             ["Serilog__MinimumLevel__Default"] = "Information",
             ["Serilog__MinimumLevel__Override__MassTransit"] = "Warning",
             ["Serilog__MinimumLevel__Override__Microsoft"] = "Warning",
-            ["Ingest__Logging__Console__Format"] = "Clef",
+            ["Serilog__WriteTo__Console__Args__formatter__type"] = "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) start.Environment[key] = value;
