@@ -5,6 +5,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 using AdminCommands = worker::Ingest.Worker.Admin.AdminCommands;
 
@@ -36,7 +37,12 @@ public sealed class ApiHost : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        static bool IsSerilog(string key) => key.StartsWith("Serilog:", StringComparison.OrdinalIgnoreCase);
+        foreach (var (key, value) in _settings.Where(s => !IsSerilog(s.Key))) builder.UseSetting(key, value);
+        // Host settings reach Program with an empty value for every parent key ("Serilog:WriteTo:Seq" = ""), which
+        // Serilog.Settings.Configuration reads as a sink with an empty name. The "Serilog" section is read only when the
+        // logger is built, after Program has run, so app configuration reaches it in time.
+        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings.Where(s => IsSerilog(s.Key))));
     }
 
     /// <summary>Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load).</summary>

@@ -74,9 +74,12 @@ public sealed class SeqListener : IAsyncDisposable
     /// <summary>Polls until the condition holds over the received events, or fails the test at the deadline.</summary>
     public async Task<IReadOnlyList<JsonElement>> WaitForEventsAsync(Func<IReadOnlyList<JsonElement>, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await Eventually.HoldsAsync(() => condition(Events), timeout, cancellationToken, () => $"{Events.Count} events received in {Requests.Count} requests");
+        await Eventually.HoldsAsync(() => condition(Events), timeout, cancellationToken, () => $"{Events.Count} events received in {Requests.Count} requests:\n" + string.Join('\n', Events.Select(Describe)));
         return Events;
     }
+
+    static string Describe(JsonElement e) =>
+        string.Join(' ', new[] { "Service", "@l", "@tr", "@mt" }.Select(p => e.TryGetProperty(p, out var v) ? v.ToString() : "-"));
 
     async Task<IResult> HandleAsync(HttpContext context)
     {
