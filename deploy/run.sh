@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The run command: starts the local stack, migrates, creates a development source with a write key and a read key
 # (printed once, kept in .local/dev-keys.env), starts Ingest.Worker and Ingest.Api, and prints the URL and a curl line.
-# Ctrl+C stops everything it started.
+# A host that exits is started again. Ctrl+C stops everything it started.
 #
 # Settings (environment): INGEST_API_PORT (5080), INGEST_WORKER_PORT (5081), and those of deploy/stack.sh.
 set -euo pipefail
@@ -40,8 +40,21 @@ fi
 . "$keys"
 
 export Ingest__Logging__Console__Format=${Ingest__Logging__Console__Format:-Text}  # readable in a terminal
-(cd "$(bin Ingest.Worker)" && ASPNETCORE_URLS=http://127.0.0.1:$worker_port exec dotnet Ingest.Worker.dll) & pids+=($!)
-(cd "$(bin Ingest.Api)" && ASPNETCORE_URLS=http://127.0.0.1:$api_port exec dotnet Ingest.Api.dll) & pids+=($!)
+
+# Each host under a loop of its own: one that exits is started again, with a message, and takes neither the other
+# host nor the stack down with it. Ctrl+C (cleanup) ends the loops, and each loop stops its host.
+supervise() {
+  local name=$1 port=$2 child='' rc
+  trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
+  while true; do
+    (cd "$(bin "$name")" && ASPNETCORE_URLS=http://127.0.0.1:$port exec dotnet "$name.dll") & child=$!
+    wait "$child" && rc=0 || rc=$?
+    echo "run.sh: $name exited (code $rc); starting it again in 2 s. Ctrl+C stops everything." >&2
+    sleep 2
+  done
+}
+supervise Ingest.Worker "$worker_port" & pids+=($!)
+supervise Ingest.Api "$api_port" & pids+=($!)
 
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$api_port/health/ready" >/dev/null && break
@@ -57,4 +70,4 @@ See it stored:
   psql -h 127.0.0.1 -p $INGEST_PG_PORT -U postgres ingest -c 'select source_id, event, user_id, "timestamp", stored_at from events order by id desc limit 5'
 Ctrl+C stops everything.
 MSG
-wait -n "${pids[@]}"
+wait
