@@ -39,7 +39,9 @@ if [ ! -f "$keys" ]; then
 fi
 . "$keys"
 
-export Ingest__Logging__Console__Format=${Ingest__Logging__Console__Format:-Text}  # readable in a terminal
+# Readable in a terminal: the console as text, as appsettings.Development.json has it (CLEF elsewhere).
+export Serilog__WriteTo__Console__Args__formatter__type=${Serilog__WriteTo__Console__Args__formatter__type:-"Serilog.Formatting.Display.MessageTemplateTextFormatter, Serilog"}
+export Serilog__WriteTo__Console__Args__formatter__outputTemplate=${Serilog__WriteTo__Console__Args__formatter__outputTemplate:-"[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"}
 
 # Each host under a loop of its own: one that exits is started again, with a message, and takes neither the other
 # host nor the stack down with it. Ctrl+C (cleanup) ends the loops, and each loop stops its host.
