@@ -69,7 +69,7 @@ public static class LegacyAnalytics
             events.Add(new AnalyticsEvent
             {
                 SourceId = envelope.SourceId,
-                MessageId = (envelope.Ids ?? MessageIds.None).For(envelope.SourceId, position),
+                MessageId = envelope.DerivedMessageId(position),
                 Type = "track",
                 Event = eventName,
                 UserId = pennkey,

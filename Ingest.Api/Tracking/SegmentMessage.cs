@@ -22,7 +22,11 @@ public static class SegmentMessage
 
     /// <param name="Ids">Derives the messageId of a message that has none; by default from an empty body.</param>
     public sealed record Envelope(string SourceId, DateTimeOffset ReceivedAt, DateTimeOffset? BatchSentAt = null,
-        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, MessageIds? Ids = null);
+        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, MessageIds? Ids = null)
+    {
+        /// <summary>The messageId of the message at <paramref name="position"/> in the body, for one that came without.</summary>
+        public string DerivedMessageId(int position) => (Ids ?? MessageIds.None).For(SourceId, position);
+    }
 
     /// <param name="type">The type the endpoint implies, or null when the message must name it (batch items).</param>
     /// <param name="position">The message's place in the request body, from which a missing messageId is derived.</param>
@@ -47,7 +51,7 @@ public static class SegmentMessage
         else if (!Types.Contains(type))
             errors.Add(new("type", $"'{type}' is not one of {string.Join(", ", Types)}"));
 
-        var messageId = Id(message, "messageId", errors) ?? (envelope.Ids ?? MessageIds.None).For(envelope.SourceId, position);
+        var messageId = Id(message, "messageId", errors) ?? envelope.DerivedMessageId(position);
         var userId = Id(message, "userId", errors);
         var anonymousId = Id(message, "anonymousId", errors);
         if (userId is null && anonymousId is null && !errors.Any(e => e.Field is "userId" or "anonymousId"))
@@ -144,7 +148,8 @@ public static class SegmentMessage
             foreach (var property in mine.EnumerateObject()) property.WriteTo(writer);
             writer.WriteEndObject();
         }
-        return JsonDocument.Parse(buffer.WrittenMemory).RootElement;
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader); // a copy of its own: no pooled document left undisposed
     }
 
     /// <summary>An identifier: a non-empty string (or a number, which Segment's libraries accept) of at most 255 characters.</summary>
@@ -164,7 +169,8 @@ public static class SegmentMessage
         return null;
     }
 
-    static DateTimeOffset? Time(JsonElement message, string field, List<FieldError> errors)
+    /// <summary>An ISO-8601 date-time field of a message (or of a batch: its sentAt).</summary>
+    public static DateTimeOffset? Time(JsonElement message, string field, List<FieldError> errors)
     {
         if (!message.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)) return time;

@@ -170,14 +170,14 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
         return new(events, errors);
     }
 
-    /// <summary>The batch's sentAt: an ISO-8601 date-time, as a message's own; refused like one.</summary>
+    /// <summary>The batch's sentAt: read and refused as a message's own, once it is known to be text.</summary>
     static DateTimeOffset? BatchTime(JsonElement root, string field, Dictionary<string, List<FieldError>> errors)
     {
-        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (StorableJson.FindProblem(value, field) is { } problem) errors[field] = [problem];
-        else if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time)) return time;
-        else errors[field] = [new(field, "must be an ISO-8601 date-time, e.g. 2026-11-22T10:00:00.000Z")];
-        return null;
+        var problems = new List<FieldError>();
+        if (root.TryGetProperty(field, out var value) && StorableJson.FindProblem(value, field) is { } problem) problems.Add(problem);
+        var time = problems.Count == 0 ? SegmentMessage.Time(root, field, problems) : null;
+        if (problems.Count > 0) errors[field] = problems;
+        return time;
     }
 
     /// <summary>The batch's own context or integrations: an object whose every value can be stored, or null.</summary>

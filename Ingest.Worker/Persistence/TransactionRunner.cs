@@ -75,7 +75,7 @@ public sealed class TransactionRunner
         {
             // The consumer paused (ConsumerPause logged why and what ops must do): this batch's messages go back to the queue.
             _log.LogWarning("Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}", batch.TransactionId, "released", batch.Attempt,
-                (batch.LastFailure is null ? "not committed" : $"not committed after failing for {(long)(_time.GetUtcNow() - batch.FailingSince).TotalMilliseconds} ms")
+                (batch.FailingSince is not { } since ? "not committed" : $"not committed after failing for {(long)(_time.GetUtcNow() - since).TotalMilliseconds} ms")
                 + ": the consumer paused until the database answers, and the batch's broker messages go back to the queue unacknowledged for redelivery");
             throw new OperationCanceledException(e.Message, e, ct);
         }
@@ -120,14 +120,16 @@ public sealed class TransactionRunner
         var batch = args.Context.Properties.GetValue(BatchKey, null!);
         var exception = args.Outcome.Exception!;
         var error = DatabaseErrors.Describe(exception);
+        var action = DatabaseErrors.Action(exception);
         var level = DatabaseErrors.IsTransient(exception) && batch.Attempt < AlertAfterAttempts ? LogLevel.Warning : LogLevel.Error;
         // The stack trace is for the worker's own faults; a database's answer is all in Error.
         _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
-            DatabaseErrors.Action(exception));
-        batch.UnrecordedFailure = batch.Failure(_time.GetUtcNow().UtcDateTime, error);
-        batch.Failed(exception, _time.GetUtcNow());
-        if (_time.GetUtcNow() - batch.FailingSince >= _releaseAfter)
-            _pause.Release(_time.GetUtcNow() - batch.FailingSince, error, DatabaseErrors.Action(exception));
+            action);
+        var now = _time.GetUtcNow();
+        batch.UnrecordedFailure = batch.Failure(now.UtcDateTime, error);
+        var failingFor = now - (batch.FailingSince ??= now);
+        if (failingFor >= _releaseAfter)
+            _pause.Release(failingFor, error, action);
         if (await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
         _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms",
@@ -143,15 +145,8 @@ public sealed class TransactionRunner
         public int Attempt { get; private set; }
         public DateTime AttemptStartedAt { get; private set; }
 
-        /// <summary>When its first attempt failed, and the last failure.</summary>
-        public DateTimeOffset FailingSince { get; private set; }
-        public Exception? LastFailure { get; private set; }
-
-        public void Failed(Exception e, DateTimeOffset now)
-        {
-            if (LastFailure is null) FailingSince = now;
-            LastFailure = e;
-        }
+        /// <summary>When its first attempt failed; null while none has.</summary>
+        public DateTimeOffset? FailingSince { get; set; }
 
         /// <summary>The last failed attempt when the database could not record it; the next attempt records it with its commit.</summary>
         public FailedAttempt? UnrecordedFailure { get; set; }
