@@ -3,17 +3,24 @@ using Ingest.ServiceDefaults.Logging;
 using Ingest.Worker.Admin;
 using Ingest.Worker.Persistence;
 
-if (AdminCommands.Recognizes(args))
-    return await AdminCommands.RunAsync(args);
+namespace Ingest.Worker;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddIngestLogging("ingest-worker");
-builder.AddDatabase();
-builder.AddEventConsumer();
+// Not top-level statements: those declare a global Program, which the API's already is, and tests see both hosts.
+static class Program
+{
+    static async Task<int> Main(string[] args)
+    {
+        if (AdminCommands.Recognizes(args))
+            return await AdminCommands.RunAsync(args);
 
-var app = builder.Build();
-app.MapHealthEndpoints("ingest-worker");
-await app.RunAsync();
-return 0;
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddIngestLogging("ingest-worker");
+        builder.AddDatabase();
+        builder.AddEventConsumer();
 
-public partial class Program;
+        var app = builder.Build();
+        app.MapHealthEndpoints("ingest-worker");
+        await app.RunAsync();
+        return 0;
+    }
+}

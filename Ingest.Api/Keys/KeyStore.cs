@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -97,7 +98,7 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
             {
                 if (_keys is null) await LoadSnapshotAsync(stoppingToken);
                 // a database outage is one line a tick; anything else comes with its stack trace
-                log.LogWarning(e is NpgsqlException or TimeoutException ? null : e,
+                log.LogWarning(DatabaseAvailability.IsUnavailable(e) ? null : e,
                     "Could not refresh keys, serving the copy loaded at {KeysLoadedAt}: {Error}", LoadedAt, e.Message);
             }
         } while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Dapper;
+using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -125,7 +126,7 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
             {
                 return;
             }
-            catch (Exception e) when (ReadAccess.IsDatabaseDown(e))
+            catch (Exception e) when (DatabaseAvailability.IsUnavailable(e))
             {
                 if (!_databaseDown) log.LogWarning("Live tail cannot read stored events, retrying: {Error}", e.Message);
                 _databaseDown = true;

@@ -1,9 +1,8 @@
-using System.Net.Sockets;
 using System.Text;
 using Ingest.Api.Keys;
+using Ingest.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Ingest.Api.Queries;
 
@@ -34,7 +33,7 @@ public sealed class ReadAccess(KeyStore keys, IOptions<QueryOptions> options, IL
         {
             return await next(context);
         }
-        catch (Exception e) when (IsDatabaseDown(e) && !http.Response.HasStarted)
+        catch (Exception e) when (DatabaseAvailability.IsUnavailable(e) && !http.Response.HasStarted)
         {
             log.LogWarning("Read request {Path} answered 503, database unreachable: {Error}", http.Request.Path.Value, e.Message);
             return Unavailable(http, "Database unavailable", "The event database cannot be reached; the events are safe and ingestion goes on. Retry later.");
@@ -43,15 +42,6 @@ public sealed class ReadAccess(KeyStore keys, IOptions<QueryOptions> options, IL
 
     /// <summary>The source of the read key that <see cref="ReadAccess"/> accepted for this request.</summary>
     public static string SourceOf(HttpContext http) => (string)http.Items[SourceItem]!;
-
-    /// <summary>Connection refused, reset, timed out, or the server shutting down or starting up.</summary>
-    public static bool IsDatabaseDown(Exception e) => e switch
-    {
-        NpgsqlException npgsql when npgsql.IsTransient => true,
-        NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
-        TimeoutException => true,
-        _ => false,
-    };
 
     ProblemHttpResult Unavailable(HttpContext http, string title, string detail)
     {

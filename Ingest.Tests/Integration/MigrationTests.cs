@@ -1,6 +1,5 @@
-extern alias worker;
 using Dapper;
-using worker::Ingest.Worker.Migrations;
+using Ingest.Database.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 

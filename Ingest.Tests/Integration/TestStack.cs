@@ -1,7 +1,6 @@
-extern alias worker;
 using System.Diagnostics;
 using Dapper;
-using worker::Ingest.Worker.Migrations;
+using Ingest.Database.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 

@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using Dapper;
-using Ingest.Worker.Migrations;
+using Ingest.Database.Keys;
+using Ingest.Database.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -65,12 +64,6 @@ public static class AdminCommands
         }
     }
 
-    /// <summary>A new key: a scope prefix and 32 random bytes, base64url.</summary>
-    public static string NewKey(string scope) =>
-        (scope == "write" ? "wk_" : "rk_") + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-
     static async Task<int> Migrate(NpgsqlDataSource db)
     {
         var applied = await new Migrator(db, NullLogger<Migrator>.Instance).ApplyAsync(CancellationToken.None);
@@ -95,9 +88,9 @@ public static class AdminCommands
 
     static async Task<int> CreateKey(NpgsqlDataSource db, string source, string scope)
     {
-        var key = NewKey(scope);
+        var key = ApiKey.New(scope);
         await using var conn = await db.OpenConnectionAsync();
-        await conn.ExecuteAsync(InsertKey, new { Hash = Hash(key), Prefix = key[..10], Source = source, Scope = scope });
+        await conn.ExecuteAsync(InsertKey, new { Hash = ApiKey.Hash(key), Prefix = ApiKey.Prefix(key), Source = source, Scope = scope });
         Console.WriteLine(key);
         return 0;
     }
@@ -105,7 +98,7 @@ public static class AdminCommands
     static async Task<int> RevokeKey(NpgsqlDataSource db, string prefix)
     {
         await using var conn = await db.OpenConnectionAsync();
-        var revoked = await conn.ExecuteAsync(RevokeKeyByPrefix, new { Prefix = prefix.Length > 10 ? prefix[..10] : prefix });
+        var revoked = await conn.ExecuteAsync(RevokeKeyByPrefix, new { Prefix = ApiKey.Prefix(prefix) });
         if (revoked == 0) return await Fail($"no active key starts with {prefix}");
         Console.WriteLine($"revoked {revoked} key(s)");
         return 0;

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Ingest.Database;
 using Npgsql;
 
 namespace Ingest.Worker.Persistence;
@@ -22,21 +22,6 @@ public static class DatabaseErrors
     public static bool IsRetried(Exception e, CancellationToken stopping) => !stopping.IsCancellationRequested && e is not OperationCanceledException;
 
     /// <summary>
-    /// The database is unreachable, restarting, overloaded or lost a race (connection refused or reset, admin
-    /// shutdown, too many connections, deadlock, serialization failure…), or it refuses this worker's connection
-    /// (class 28: bad credentials; 3D000: no such database): retrying later can succeed, and none of it is the
-    /// batch's fault. Retrying a refused connection, rather than failing the batch, keeps a misconfigured deploy
-    /// from draining the whole queue into the error queue.
-    /// </summary>
-    public static bool IsTransient(Exception e) => e switch
-    {
-        PostgresException pg => pg.IsTransient || pg.SqlState is ['0', '8', ..] or ['5', '7', 'P', ..] or ['2', '8', ..] or "3D000",
-        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
-        SocketException or TimeoutException => true,
-        _ => false,
-    };
-
-    /// <summary>
     /// PostgreSQL refused the data itself: a data exception (class 22: numeric overflow inside jsonb, NUL in text,
     /// date out of range), an integrity constraint (class 23) or a program limit (class 54: an index row too large).
     /// The writer isolates the events that cause it, each in a subtransaction of its own (insert_events_one_by_one).
@@ -57,7 +42,7 @@ public static class DatabaseErrors
         PostgresException { SqlState: ['2', '8', ..] } => "check the user and password in ConnectionStrings:Postgres",
         PostgresException { SqlState: "3D000" } => "create the database named in ConnectionStrings:Postgres, or fix the name",
         PostgresException { SqlState: "40001" or "40P01" } => "none: a conflict with another transaction, retried",
-        _ when IsTransient(e) => "none if it passes: the database is unreachable or restarting; check PostgreSQL at ConnectionStrings:Postgres",
+        _ when DatabaseAvailability.IsUnavailable(e) => "none if it passes: the database is unreachable or restarting; check PostgreSQL at ConnectionStrings:Postgres",
         PostgresException pg => $"the database refuses every write (SQLSTATE {pg.SqlState}): fix the database; the batch waits in RabbitMQ",
         _ => "a fault in the worker itself: report it with this log event; the batch waits in RabbitMQ and is retried",
     };

@@ -1,5 +1,6 @@
+using Ingest.Database;
+using Ingest.Database.Migrations;
 using Ingest.ServiceDefaults;
-using Ingest.Worker.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -33,7 +34,7 @@ sealed class MigrateOnStart(Migrator migrator, ILogger<MigrateOnStart> log) : IH
                 await migrator.ApplyAsync(cancellationToken);
                 return;
             }
-            catch (NpgsqlException e) when (e.IsTransient && attempt < 30)
+            catch (Exception e) when (DatabaseAvailability.IsUnavailable(e) && attempt < 30)
             {
                 log.LogWarning("Database not reachable for migrations (attempt {Attempt}): {Error}", attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);

@@ -1,4 +1,5 @@
 using Ingest.Contracts;
+using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
@@ -121,7 +122,7 @@ public sealed class TransactionRunner
         var exception = args.Outcome.Exception!;
         var error = DatabaseErrors.Describe(exception);
         var action = DatabaseErrors.Action(exception);
-        var level = DatabaseErrors.IsTransient(exception) && batch.Attempt < AlertAfterAttempts ? LogLevel.Warning : LogLevel.Error;
+        var level = DatabaseAvailability.IsUnavailable(exception) && batch.Attempt < AlertAfterAttempts ? LogLevel.Warning : LogLevel.Error;
         // The stack trace is for the worker's own faults; a database's answer is all in Error.
         _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
             action);

@@ -1,13 +1,12 @@
-extern alias worker;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Database.Keys;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
-using AdminCommands = worker::Ingest.Worker.Admin.AdminCommands;
 
 namespace Ingest.Tests.Integration.Api;
 
@@ -114,12 +113,12 @@ public static class TestSources
     public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateAsync(string[]? origins = null)
     {
         var source = $"test-{Guid.NewGuid():N}"[..20];
-        var write = AdminCommands.NewKey("write");
-        var read = AdminCommands.NewKey("read");
+        var write = ApiKey.New("write");
+        var read = ApiKey.New("read");
         await using var conn = await TestStack.Database.OpenConnectionAsync();
         await conn.ExecuteAsync("insert into sources (id, name, allowed_origins) values (@source, @source, @origins)", new { source, origins = origins ?? [] });
         await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @source, @Scope)",
-            new[] { (Key: write, Scope: "write"), (Key: read, Scope: "read") }.Select(k => new { Hash = AdminCommands.Hash(k.Key), Prefix = k.Key[..10], source, k.Scope }));
+            new[] { (Key: write, Scope: "write"), (Key: read, Scope: "read") }.Select(k => new { Hash = ApiKey.Hash(k.Key), Prefix = k.Key[..10], source, k.Scope }));
         return (source, write, read);
     }
 }

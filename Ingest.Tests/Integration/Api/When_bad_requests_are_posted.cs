@@ -1,8 +1,8 @@
-extern alias worker;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Database.Keys;
 
 namespace Ingest.Tests.Integration.Api;
 
@@ -202,12 +202,12 @@ public sealed class When_bad_requests_are_posted
     {
         // A source limited to 5 events a second, burst 2 s = at least 2500 tokens (a whole batch): spend them, then one more.
         var limited = $"{_source}-limited";
-        var key = worker::Ingest.Worker.Admin.AdminCommands.NewKey("write");
+        var key = ApiKey.New("write");
         await using (var conn = await TestStack.Database.OpenConnectionAsync())
         {
             await conn.ExecuteAsync("insert into sources (id, name) values (@limited, @limited)", new { limited });
             await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@hash, @prefix, @limited, 'write')",
-                new { hash = worker::Ingest.Worker.Admin.AdminCommands.Hash(key), prefix = key[..10], limited });
+                new { hash = ApiKey.Hash(key), prefix = key[..10], limited });
         }
         var batch = Enumerable.Range(0, 2500).Select(_ => new { type = "track", userId = "u", @event = "E" });
         await Eventually.Async(async () => (await Send(ApiHost.Post("/v1/batch", new { batch }, key))).Status == HttpStatusCode.OK,

@@ -1,4 +1,3 @@
-extern alias worker;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Reflection;
@@ -6,11 +5,11 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using Ingest.Api.Queries;
+using Ingest.Database.Keys;
 using Ingest.Tests.Integration.Api;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using AdminCommands = worker::Ingest.Worker.Admin.AdminCommands;
-using Migrator = worker::Ingest.Worker.Migrations.Migrator;
+using Ingest.Database.Migrations;
 
 // Outside the Queries namespace on purpose: a run filtered with FullyQualifiedName~Queries must not start the 1M-row benchmark.
 namespace Ingest.Tests.Integration.ReadBenchmark;
@@ -55,13 +54,13 @@ public sealed class ReadSideBenchmark
         await TestStack.CreateDatabaseAsync(Database);
         _db = NpgsqlDataSource.Create(TestStack.ConnectionStringFor(Database) + ";Command Timeout=600");
         await new Migrator(_db, NullLogger<Migrator>.Instance).ApplyAsync(CancellationToken.None);
-        var write = AdminCommands.NewKey("write");
-        _readKey = AdminCommands.NewKey("read");
+        var write = ApiKey.New("write");
+        _readKey = ApiKey.New("read");
         await using (var conn = await _db.OpenConnectionAsync())
         {
             await conn.ExecuteAsync("insert into sources (id, name) values ('bench', 'bench'), ('other', 'other')");
             await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, 'bench', @Scope)",
-                new[] { (Key: write, Scope: "write"), (Key: _readKey, Scope: "read") }.Select(k => new { Hash = AdminCommands.Hash(k.Key), Prefix = k.Key[..10], k.Scope }));
+                new[] { (Key: write, Scope: "write"), (Key: _readKey, Scope: "read") }.Select(k => new { Hash = ApiKey.Hash(k.Key), Prefix = k.Key[..10], k.Scope }));
             var clock = Stopwatch.StartNew();
             await conn.ExecuteAsync(GenerateEvents, new { Count = EventCount }, commandTimeout: 1800);
             await conn.ExecuteAsync("""

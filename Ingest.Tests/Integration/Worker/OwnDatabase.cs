@@ -1,8 +1,7 @@
-extern alias worker;
 using Dapper;
+using Ingest.Database.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using worker::Ingest.Worker.Migrations;
 
 namespace Ingest.Tests.Integration.Worker;
 

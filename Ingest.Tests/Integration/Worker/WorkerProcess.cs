@@ -1,4 +1,3 @@
-extern alias worker;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

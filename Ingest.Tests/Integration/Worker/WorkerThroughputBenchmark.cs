@@ -1,4 +1,3 @@
-extern alias worker;
 using System.Diagnostics;
 using Dapper;
 using Npgsql;
@@ -93,10 +92,10 @@ public sealed class When_the_event_writer_writes_batches
     public async Task Its_rate_against_the_copy_ceiling(int batchSize, CancellationToken ct)
     {
         const int total = 50_000;
-        var copying = new worker::Ingest.Worker.Persistence.EventWriter(TestStack.Database,
-            Microsoft.Extensions.Options.Options.Create(new worker::Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = 1 }));
-        var unnesting = new worker::Ingest.Worker.Persistence.EventWriter(TestStack.Database,
-            Microsoft.Extensions.Options.Options.Create(new worker::Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = int.MaxValue }));
+        var copying = new Ingest.Worker.Persistence.EventWriter(TestStack.Database,
+            Microsoft.Extensions.Options.Options.Create(new Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = 1 }));
+        var unnesting = new Ingest.Worker.Persistence.EventWriter(TestStack.Database,
+            Microsoft.Extensions.Options.Options.Create(new Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = int.MaxValue }));
 
         var oneStatement = await RateAsync((a, e, t) => unnesting.WriteAsync(a, e, t), batchSize, total, ct);
         var copyAndInsert = await RateAsync((a, e, t) => copying.WriteAsync(a, e, t), batchSize, total, ct);
@@ -108,7 +107,7 @@ public sealed class When_the_event_writer_writes_batches
             $"ratios {copyAndInsert / ceiling:0.00} and {oneStatement / ceiling:0.00}");
     }
 
-    static async Task<double> RateAsync(Func<worker::Ingest.Worker.Persistence.TransactionAttempt, IReadOnlyList<Ingest.Contracts.AnalyticsEvent>, CancellationToken, Task> write,
+    static async Task<double> RateAsync(Func<Ingest.Worker.Persistence.TransactionAttempt, IReadOnlyList<Ingest.Contracts.AnalyticsEvent>, CancellationToken, Task> write,
         int batchSize, int total, CancellationToken ct)
     {
         var source = $"wb-{Guid.NewGuid():N}"[..16];
@@ -122,7 +121,7 @@ public sealed class When_the_event_writer_writes_batches
         var clock = Stopwatch.StartNew();
         for (var offset = 0; offset < total; offset += batchSize)
         {
-            var attempt = new worker::Ingest.Worker.Persistence.TransactionAttempt(Guid.CreateVersion7(), "benchmark", 1, 1, DateTime.UtcNow, null);
+            var attempt = new Ingest.Worker.Persistence.TransactionAttempt(Guid.CreateVersion7(), "benchmark", 1, 1, DateTime.UtcNow, null);
             await write(attempt, new ArraySegment<Ingest.Contracts.AnalyticsEvent>(events, offset, batchSize), ct);
         }
         var rate = total / clock.Elapsed.TotalSeconds;

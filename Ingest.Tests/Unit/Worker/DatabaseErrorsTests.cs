@@ -1,6 +1,6 @@
-extern alias worker;
 using System.Net.Sockets;
-using worker::Ingest.Worker.Persistence;
+using Ingest.Database;
+using Ingest.Worker.Persistence;
 using Npgsql;
 
 namespace Ingest.Tests.Unit.Worker;
@@ -18,7 +18,7 @@ public sealed class When_a_database_error_is_classified
     public void Refused_data_is_isolated_and_never_retried(string sqlState)
     {
         Assert.That(DatabaseErrors.IsRefusedData(Postgres(sqlState)), Is.True);
-        Assert.That(DatabaseErrors.IsTransient(Postgres(sqlState)), Is.False);
+        Assert.That(DatabaseAvailability.IsUnavailable(Postgres(sqlState)), Is.False);
     }
 
     [TestCase("57P01")] // admin shutdown
@@ -31,19 +31,19 @@ public sealed class When_a_database_error_is_classified
     [TestCase("3D000")] // the database does not exist (yet)
     public void Outages_and_races_are_retried(string sqlState)
     {
-        Assert.That(DatabaseErrors.IsTransient(Postgres(sqlState)), Is.True);
+        Assert.That(DatabaseAvailability.IsUnavailable(Postgres(sqlState)), Is.True);
         Assert.That(DatabaseErrors.IsRefusedData(Postgres(sqlState)), Is.False);
     }
 
     [Test]
     public void A_refused_connection_is_retried() =>
-        Assert.That(DatabaseErrors.IsTransient(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))), Is.True);
+        Assert.That(DatabaseAvailability.IsUnavailable(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))), Is.True);
 
     [TestCase("42P01")] // undefined table: a deployment error, retried until the schema is migrated
     [TestCase("42601")] // syntax error
     public void Bugs_are_neither_transient_nor_blamed_on_the_data(string sqlState)
     {
-        Assert.That(DatabaseErrors.IsTransient(Postgres(sqlState)), Is.False);
+        Assert.That(DatabaseAvailability.IsUnavailable(Postgres(sqlState)), Is.False);
         Assert.That(DatabaseErrors.IsRefusedData(Postgres(sqlState)), Is.False);
     }
 

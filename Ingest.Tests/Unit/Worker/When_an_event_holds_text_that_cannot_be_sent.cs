@@ -1,7 +1,6 @@
-extern alias worker;
 using System.Text.Json;
 using Ingest.Contracts;
-using worker::Ingest.Worker.Persistence;
+using Ingest.Worker.Persistence;
 
 namespace Ingest.Tests.Unit.Worker;
 

@@ -1,6 +1,5 @@
-extern alias worker;
 using System.ComponentModel.DataAnnotations;
-using worker::Ingest.Worker.Persistence;
+using Ingest.Worker.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace Ingest.Tests.Unit.Worker;

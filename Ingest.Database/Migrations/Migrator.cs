@@ -1,9 +1,10 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Dapper;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Ingest.Worker.Migrations;
+namespace Ingest.Database.Migrations;
 
 /// <summary>
 /// Applies the versioned SQL files embedded in this assembly (Migrations/NNNN_name.sql) in order, each in its
