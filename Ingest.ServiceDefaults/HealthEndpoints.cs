@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -15,9 +14,6 @@ namespace Ingest.ServiceDefaults;
 public static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
-
-    static readonly string Version =
-        typeof(HealthEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app, string service)
     {
@@ -38,7 +34,7 @@ public static class HealthEndpoints
             status = report.Status.ToString(),
             service,
             host = Environment.MachineName,
-            version = Version,
+            version = ServiceVersion.Current,
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description ?? e.Value.Exception?.Message }),
         });
 }

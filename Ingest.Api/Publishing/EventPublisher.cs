@@ -21,9 +21,6 @@ public sealed class BrokerUnavailableException(string message, Exception? inner 
 /// </summary>
 public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log) : BackgroundService
 {
-    /// <summary>The header listing the trace id of every request whose events a broker message carries.</summary>
-    public const string TraceIdsHeader = "Ingest-Trace-Ids";
-
     /// <summary>A request's events waiting for their broker message. Its task completes once: confirmed, failed, or
     /// abandoned when the request has answered already (timed out, or its client gone), in which case it is not sent.</summary>
     sealed record Pending(EncodedEvents Events, string? TraceParent, TaskCompletionSource Confirmed);
@@ -137,7 +134,7 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
             var traceParents = batch.Select(p => p.TraceParent).ToList();
             using var activity = IngestTracing.StartFor("publish events", ActivityKind.Producer, traceParents);
             var traceIds = string.Join(',', IngestTracing.TraceIds(traceParents));
-            await endpoint.Send(new EncodedEventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(TraceIdsHeader, traceIds), timeout.Token);
+            await endpoint.Send(new EncodedEventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(IngestHeaders.TraceIds, traceIds), timeout.Token);
             foreach (var pending in batch)
                 if (pending.Confirmed.TrySetResult()) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
         }

@@ -17,9 +17,6 @@ namespace Ingest.Worker.Persistence;
 /// </summary>
 public sealed class EventBatchConsumer(TransactionRunner runner, ILogger<EventBatchConsumer> log) : IConsumer<Batch<EventBatch>>
 {
-    /// <summary>Set by Ingest.Api: the trace id of every request whose events a broker message carries.</summary>
-    public const string TraceIdsHeader = "Ingest-Trace-Ids";
-
     public async Task Consume(ConsumeContext<Batch<EventBatch>> context)
     {
         var events = new List<AnalyticsEvent>(context.Message.Sum(m => m.Message.Events.Count));
@@ -30,7 +27,7 @@ public sealed class EventBatchConsumer(TransactionRunner runner, ILogger<EventBa
         // a request's transaction in Seq from the request's trace id.
         using var activity = IngestTracing.StartFor("ingest transaction", ActivityKind.Consumer,
             context.Message.Select(m => m.Headers.Get<string>(IngestTracing.ActivityIdHeader)));
-        var traceIds = context.Message.SelectMany(m => (m.Headers.Get<string>(TraceIdsHeader) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)).Distinct().ToArray();
+        var traceIds = context.Message.SelectMany(m => (m.Headers.Get<string>(IngestHeaders.TraceIds) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)).Distinct().ToArray();
         using var scope = log.BeginScope(new Dictionary<string, object> { ["TraceIds"] = traceIds });
         await runner.WriteAsync(context.Message.Length, events, context.CancellationToken);
     }
