@@ -92,10 +92,8 @@ public sealed class When_the_event_writer_writes_batches
     public async Task Its_rate_against_the_copy_ceiling(int batchSize, CancellationToken ct)
     {
         const int total = 50_000;
-        var copying = new Ingest.Worker.Persistence.EventWriter(TestStack.Database,
-            Microsoft.Extensions.Options.Options.Create(new Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = 1 }));
-        var unnesting = new Ingest.Worker.Persistence.EventWriter(TestStack.Database,
-            Microsoft.Extensions.Options.Options.Create(new Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = int.MaxValue }));
+        var copying = Writer(copyFromEvents: 1);
+        var unnesting = Writer(copyFromEvents: int.MaxValue);
 
         var oneStatement = await RateAsync((a, e, t) => unnesting.WriteAsync(a, e, t), batchSize, total, ct);
         var copyAndInsert = await RateAsync((a, e, t) => copying.WriteAsync(a, e, t), batchSize, total, ct);
@@ -106,6 +104,9 @@ public sealed class When_the_event_writer_writes_batches
             $"unnest in one statement {oneStatement:0} events/s; one COPY of all {total} into a table like events {ceiling:0} rows/s; " +
             $"ratios {copyAndInsert / ceiling:0.00} and {oneStatement / ceiling:0.00}");
     }
+
+    static Ingest.Worker.Persistence.EventWriter Writer(int copyFromEvents) => new(new(TestStack.Database), new(TestStack.Database), new(TestStack.Database),
+        Microsoft.Extensions.Options.Options.Create(new Ingest.Worker.Persistence.WorkerOptions { CopyFromEvents = copyFromEvents }));
 
     static async Task<double> RateAsync(Func<Ingest.Worker.Persistence.TransactionAttempt, IReadOnlyList<Ingest.Contracts.AnalyticsEvent>, CancellationToken, Task> write,
         int batchSize, int total, CancellationToken ct)
