@@ -5,10 +5,13 @@
 # everything it started. Exits non-zero when a scenario breached a threshold.
 #
 #   INGEST_PG_PORT=55432 INGEST_AMQP_PORT=55672 deploy/bench.sh
-#   deploy/bench.sh fuzz     # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
+#   deploy/bench.sh worker     # only the worker's: backlog drain rates by batch settings, the writer by unnest and COPY
+#   deploy/bench.sh read-side  # only the read side's query latency on 1,000,000 events (STRESS_READ_EVENTS) and plans
+#   deploy/bench.sh fuzz       # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
 #
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
-# STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500).
+# STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
+# STRESS_READ_EVENTS (1000000).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -23,6 +26,13 @@ stop_all() {
 }
 trap stop_all EXIT
 fail() { echo "bench: $*" >&2; exit 1; }
+
+case "${1:-}" in
+  worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
+  read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;
+  ""|fuzz) ;;
+  *) fail "unknown mode $1 (worker, read-side, fuzz, or none for everything)" ;;
+esac
 
 if [ "${1:-}" = "fuzz" ]; then
   # The fuzz test starts its own API and worker processes on the stack; it writes .local/fuzz/report.md.
