@@ -16,6 +16,12 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export INGEST_PG_PORT=${INGEST_PG_PORT:-55432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-55672}
+case "${1:-}" in
+  worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
+  read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;
+  ""|fuzz) ;;
+  *) echo "bench: unknown mode $1 (worker, read-side, fuzz, or none for everything)" >&2; exit 2 ;;
+esac
 
 logs=$repo/.local/bench
 mkdir -p "$logs"
@@ -26,13 +32,6 @@ stop_all() {
 }
 trap stop_all EXIT
 fail() { echo "bench: $*" >&2; exit 1; }
-
-case "${1:-}" in
-  worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
-  read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;
-  ""|fuzz) ;;
-  *) fail "unknown mode $1 (worker, read-side, fuzz, or none for everything)" ;;
-esac
 
 if [ "${1:-}" = "fuzz" ]; then
   # The fuzz test starts its own API and worker processes on the stack; it writes .local/fuzz/report.md.
@@ -88,7 +87,7 @@ dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark${
 rc=$?
 
 echo
-echo "## Benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: INGEST_PG_PORT=$INGEST_PG_PORT INGEST_AMQP_PORT=$INGEST_AMQP_PORT deploy/bench.sh"
+echo "## Benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: INGEST_PG_PORT=$INGEST_PG_PORT INGEST_AMQP_PORT=$INGEST_AMQP_PORT deploy/bench.sh${1:+ $1}"
 echo
 if [ -f "$STRESS_REPORT_DIR/summary.md" ]; then cat "$STRESS_REPORT_DIR/summary.md"; else echo "(no scenario finished)"; fi
 echo

@@ -9,8 +9,9 @@ namespace Ingest.Worker.Persistence;
 
 /// <summary>
 /// Runs one batch write as a transaction of the transaction log: paces it (<see cref="WriteRateLimiter"/>), writes it
-/// (<see cref="EventWriter"/>), records its failed attempts (<see cref="TransactionLog"/>), and logs every step with stable property names (TransactionId, Status, EventCount,
-/// Inserted, Duplicates, Quarantined, ElapsedMs, Attempt, Error, Action). Every failure that is not the data's
+/// (<see cref="EventWriter"/>), records its failed attempts (<see cref="TransactionLog"/>), and logs every step with
+/// stable property names (TransactionId, Status, EventCount, Inserted, Duplicates, Quarantined, ElapsedMs, Attempt,
+/// Error, Action). Every failure that is not the data's
 /// (<see cref="DatabaseErrors.IsRetried"/>: transient or not, the database's, the deployment's or the worker's own) is
 /// retried here, and only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>,
 /// for as long as it lasts: the batch stays unacknowledged in RabbitMQ meanwhile, RabbitMQ delivers no more than the
