@@ -5,14 +5,23 @@
 # everything it started. Exits non-zero when a scenario breached a threshold.
 #
 #   INGEST_PG_PORT=55432 INGEST_AMQP_PORT=55672 deploy/bench.sh
-#   deploy/bench.sh fuzz     # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
+#   deploy/bench.sh worker     # only the worker's: backlog drain rates by batch settings, the writer by unnest and COPY
+#   deploy/bench.sh read-side  # only the read side's query latency on 1,000,000 events (STRESS_READ_EVENTS) and plans
+#   deploy/bench.sh fuzz       # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
 #
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
-# STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500).
+# STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
+# STRESS_READ_EVENTS (1000000).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export INGEST_PG_PORT=${INGEST_PG_PORT:-55432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-55672}
+case "${1:-}" in
+  worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
+  read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;
+  ""|fuzz) ;;
+  *) echo "bench: unknown mode $1 (worker, read-side, fuzz, or none for everything)" >&2; exit 2 ;;
+esac
 
 logs=$repo/.local/bench
 mkdir -p "$logs"
@@ -78,7 +87,7 @@ dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark${
 rc=$?
 
 echo
-echo "## Benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: INGEST_PG_PORT=$INGEST_PG_PORT INGEST_AMQP_PORT=$INGEST_AMQP_PORT deploy/bench.sh"
+echo "## Benchmark $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: INGEST_PG_PORT=$INGEST_PG_PORT INGEST_AMQP_PORT=$INGEST_AMQP_PORT deploy/bench.sh${1:+ $1}"
 echo
 if [ -f "$STRESS_REPORT_DIR/summary.md" ]; then cat "$STRESS_REPORT_DIR/summary.md"; else echo "(no scenario finished)"; fi
 echo

@@ -60,7 +60,11 @@ public static class EventConsumerExtensions
         var broker = builder.AddBrokerOptions();
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<UnnestInsert>();
+        builder.Services.AddSingleton<CopyInsert>();
+        builder.Services.AddSingleton<RefusedEventQuarantine>();
         builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddSingleton<TransactionLog>();
         builder.Services.AddSingleton<WriteRateLimiter>();
         builder.Services.AddSingleton<TransactionRunner>();
         builder.Services.AddSingleton<ConsumerPause>();

@@ -9,8 +9,9 @@ namespace Ingest.Worker.Persistence;
 
 /// <summary>
 /// Runs one batch write as a transaction of the transaction log: paces it (<see cref="WriteRateLimiter"/>), writes it
-/// (<see cref="EventWriter"/>), and logs every step with stable property names (TransactionId, Status, EventCount,
-/// Inserted, Duplicates, Quarantined, ElapsedMs, Attempt, Error, Action). Every failure that is not the data's
+/// (<see cref="EventWriter"/>), records its failed attempts (<see cref="TransactionLog"/>), and logs every step with
+/// stable property names (TransactionId, Status, EventCount, Inserted, Duplicates, Quarantined, ElapsedMs, Attempt,
+/// Error, Action). Every failure that is not the data's
 /// (<see cref="DatabaseErrors.IsRetried"/>: transient or not, the database's, the deployment's or the worker's own) is
 /// retried here, and only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>,
 /// for as long as it lasts: the batch stays unacknowledged in RabbitMQ meanwhile, RabbitMQ delivers no more than the
@@ -28,6 +29,7 @@ public sealed class TransactionRunner
     static readonly string WorkerHost = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     readonly EventWriter _writer;
+    readonly TransactionLog _transactionLog;
     readonly WriteRateLimiter _limiter;
     readonly TimeProvider _time;
     readonly ILogger<TransactionRunner> _log;
@@ -35,10 +37,11 @@ public sealed class TransactionRunner
     readonly TimeSpan _releaseAfter;
     readonly ResiliencePipeline _retry;
 
-    public TransactionRunner(EventWriter writer, WriteRateLimiter limiter, ConsumerPause pause, IOptions<WorkerOptions> options, TimeProvider time,
+    public TransactionRunner(EventWriter writer, TransactionLog transactionLog, WriteRateLimiter limiter, ConsumerPause pause, IOptions<WorkerOptions> options, TimeProvider time,
         ILogger<TransactionRunner> log)
     {
         _writer = writer;
+        _transactionLog = transactionLog;
         _limiter = limiter;
         _time = time;
         _log = log;
@@ -91,7 +94,7 @@ public sealed class TransactionRunner
             var error = DatabaseErrors.Describe(e);
             _log.LogError(e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
                 DatabaseErrors.Action(e));
-            await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), events.Count, batch.Failure(_time.GetUtcNow().UtcDateTime, error), ct);
+            await _transactionLog.TryRecordFailureAsync(batch.CurrentAttempt(), events.Count, batch.Failure(_time.GetUtcNow().UtcDateTime, error), ct);
             throw;
         }
         finally
@@ -131,7 +134,7 @@ public sealed class TransactionRunner
         var failingFor = now - (batch.FailingSince ??= now);
         if (failingFor >= _releaseAfter)
             _pause.Release(failingFor, error, action);
-        if (await _writer.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
+        if (await _transactionLog.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
         _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms",
             batch.TransactionId, "retrying", batch.Attempt + 1, (long)args.RetryDelay.TotalMilliseconds);

@@ -31,4 +31,7 @@ public static class UnsendableText
         }
         return null;
     }
+
+    /// <summary>Text columns cannot hold NUL; the raw JSON keeps the exact value, escaped.</summary>
+    public static string Printable(string value) => value.Replace("\0", "\\u0000", StringComparison.Ordinal);
 }

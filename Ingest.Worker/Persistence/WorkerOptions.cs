@@ -4,7 +4,7 @@ namespace Ingest.Worker.Persistence;
 
 /// <summary>
 /// How the worker takes batches off the queue, retries the database and paces its writes (section Ingest:Worker).
-/// Defaults from the worker's benchmark (When_the_worker_drains_a_backlog: 30,000 events in 300 messages of 100,
+/// Defaults from the worker's benchmark (measured when it sat in Ingest.Tests; now StressTests' WorkerBenchmarks, deploy/bench.sh worker: 30,000 events in 300 messages of 100,
 /// six runs on the shared 2-core machine under load 6–15): ConcurrencyLimit 1 was slowest (median 7,300 events/s);
 /// MessageLimit 10, 50, 100 and 200 with ConcurrencyLimit 2 or 4 were within each other's noise (medians 9,200–12,500,
 /// runs spreading 6,000–20,000); MessageLimit 50 had the best median and bounds a transaction's size.
@@ -27,7 +27,7 @@ public sealed class WorkerOptions : IValidatableObject
 
     /// <summary>
     /// Batches of at least this many events are written by binary COPY into a staging table, smaller ones by a single
-    /// unnest statement. Measured on the reference machine (When_the_event_writer_writes_batches): unnest was about
+    /// unnest statement. Measured on the reference machine (the writer benchmark, now in StressTests' WorkerBenchmarks): unnest was about
     /// three times faster at 100 events a batch, COPY about twice as fast from 1,000.
     /// </summary>
     [Range(1, int.MaxValue)] public int CopyFromEvents { get; set; } = 500;

@@ -5,7 +5,7 @@ using StressTests.Runner;
 
 namespace StressTests.Pipeline;
 
-/// <summary>The one HttpClient every scenario shares (as a load generator should), and the POST step they all use.</summary>
+/// <summary>The one HttpClient every scenario shares (as a load generator should), and the POST and GET steps they use.</summary>
 public static class Http
 {
     public static HttpClient Client { get; } = new(new SocketsHttpHandler
@@ -36,5 +36,18 @@ public static class Http
         return response.StatusCode == expected
             ? StepResult.Ok(status, bytes, items)
             : StepResult.Fail(status, $"status {status}: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 200))}", bytes);
+    }
+
+    /// <summary>GETs a path with a read key; ok when the answer is 200, or 404 when <paramref name="notFoundIsOk"/> (a lookup of a random id).</summary>
+    public static async Task<StepResult> GetAsync(Uri url, AuthenticationHeaderValue auth, string? accept, bool notFoundIsOk, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url) { Headers = { Authorization = auth } };
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        var answer = await response.Content.ReadAsByteArrayAsync(ct);
+        var status = (int)response.StatusCode;
+        return response.StatusCode == HttpStatusCode.OK || (notFoundIsOk && response.StatusCode == HttpStatusCode.NotFound)
+            ? StepResult.Ok(status, answer.Length)
+            : StepResult.Fail(status, $"{url.PathAndQuery}: status {status}: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 200))}", answer.Length);
     }
 }

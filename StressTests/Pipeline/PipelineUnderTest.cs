@@ -38,7 +38,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     public PostgresControl Postgres { get; }
 
     internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
-    static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
+    internal static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
     static string LogDirectory => Path.Combine(Repo.Root, ".local", "stress-logs");
 
     /// <summary>The database of the pipeline deploy/bench.sh started (ConnectionStrings__Postgres), when INGEST_API_URL is set.</summary>
@@ -71,13 +71,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             _ => database.DisposeAsync().AsTask());
         try
         {
-            var environment = new Dictionary<string, string>
-            {
-                ["ConnectionStrings__Postgres"] = database.ConnectionString,
-                ["Ingest__Broker__Host"] = "127.0.0.1",
-                ["Ingest__Broker__Port"] = StackAmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Ingest__Broker__Queue"] = database.Name.Replace('_', '-'),
-            };
+            var environment = HostEnvironment(database.ConnectionString, queue: database.Name.Replace('_', '-'));
             var workerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
             var worker = pipeline.StartHost("Ingest.Worker", environment, workerUrl, database.Name);
             var api = pipeline.StartHost("Ingest.Api", environment, pipeline.Api, database.Name);
@@ -92,6 +86,29 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         }
     }
 
+    static Dictionary<string, string> HostEnvironment(string connectionString, string queue) => new()
+    {
+        ["ConnectionStrings__Postgres"] = connectionString,
+        ["Ingest__Broker__Host"] = "127.0.0.1",
+        ["Ingest__Broker__Port"] = StackAmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Ingest__Broker__Queue"] = queue,
+    };
+
+    /// <summary>
+    /// One more Ingest.Worker, on a queue of its own against this pipeline's database, with <paramref name="settings"/>
+    /// (environment variables such as Ingest__Worker__MessageLimit) over its configuration; ready when this returns.
+    /// It stops when the returned worker is disposed, or with the pipeline.
+    /// </summary>
+    public async Task<ExtraWorker> StartWorkerAsync(string queue, IReadOnlyDictionary<string, string> settings, CancellationToken ct)
+    {
+        var environment = HostEnvironment(ConnectionString, queue);
+        foreach (var (key, value) in settings) environment[key] = value;
+        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        var host = StartHost("Ingest.Worker", environment, url, queue);
+        await WaitUntilReadyAsync(new Uri(url, "/health/ready"), host, ct);
+        return new ExtraWorker(host.Process);
+    }
+
     /// <summary>A new source and write key, made with the worker's command line (source add, key create).</summary>
     public async Task<Source> CreateSourceAsync(string scenario, CancellationToken ct)
     {
@@ -104,6 +121,25 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         var source = new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
         await WaitUntilKeyIsAcceptedAsync(source, ct);
         return source;
+    }
+
+    /// <summary>A read key of <paramref name="sourceId"/>, made with the worker's command line (key create), once the API accepts it.</summary>
+    public async Task<string> CreateReadKeyAsync(string sourceId, CancellationToken ct)
+    {
+        var created = await RunWorkerCommandAsync(new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = ConnectionString }, ct, "key", "create", sourceId, "read");
+        if (created.ExitCode != 0) throw new InvalidOperationException($"key create {sourceId} read failed: {created.Output}");
+        var key = created.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+        var url = new Uri(Api, "/v1/events?limit=1");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url) { Headers = { Authorization = Http.Bearer(key) } };
+            using var response = await Http.Client.SendAsync(request, ct);
+            if (response.IsSuccessStatusCode) return key;
+            if (response.StatusCode != HttpStatusCode.Unauthorized || clock.Elapsed > TimeSpan.FromSeconds(30))
+                throw new InvalidOperationException($"GET {url} with the new read key of {sourceId} was refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
     }
 
     /// <summary>The message id of the one event that checks a new key; left out of every count of stored events.</summary>
@@ -244,6 +280,20 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await cleanUp(timeout.Token);
         }
+    }
+}
+
+/// <summary>A worker started by <see cref="PipelineUnderTest.StartWorkerAsync"/>: killed when disposed (the pipeline disposes the process).</summary>
+public sealed class ExtraWorker(Process process) : IAsyncDisposable
+{
+    /// <summary>The worker_host it writes into ingest_transactions.</summary>
+    public string WorkerHost { get; } = $"{Environment.MachineName}/{process.Id}";
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process.HasExited) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync(CancellationToken.None);
     }
 }
 

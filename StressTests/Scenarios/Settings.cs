@@ -23,6 +23,9 @@ public static class Settings
     /// <summary>STRESS_OUTAGE_RATE: single events a second during the database-outage scenario (default 500).</summary>
     public static double OutageRate { get; } = Number("STRESS_OUTAGE_RATE", 500);
 
+    /// <summary>STRESS_READ_EVENTS: events generated for the read side's benchmark (default 1,000,000).</summary>
+    public static int ReadSideEvents { get; } = (int)Number("STRESS_READ_EVENTS", 1_000_000);
+
     static double Number(string name, double fallback) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 }

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Ingest.Contracts;
+using Ingest.ServiceDefaults;
+using MassTransit;
+
+namespace StressTests.Pipeline;
+
+/// <summary>
+/// Events as the worker receives them, without the API: <see cref="AnalyticsEvent"/> records for the in-process writer,
+/// and EventBatch messages sent straight to a worker's queue with a MassTransit bus (publisher confirms on), as a
+/// backlog for a worker started afterwards.
+/// </summary>
+public static class BrokerBacklog
+{
+    static readonly JsonElement Properties = JsonDocument.Parse("""{"plan":"pro","amount":12.5}""").RootElement;
+    static readonly JsonElement Context = JsonDocument.Parse("""{"library":{"name":"analytics.js","version":"2.11.1"}}""").RootElement;
+
+    public static AnalyticsEvent Event(string source, string messageId) => new()
+    {
+        SourceId = source,
+        MessageId = messageId,
+        Type = "track",
+        Event = "Test Event",
+        UserId = "user-1",
+        Timestamp = DateTimeOffset.UtcNow,
+        ReceivedAt = DateTimeOffset.UtcNow,
+        Properties = Properties,
+        Context = Context,
+    };
+
+    /// <summary>Sends <paramref name="messages"/> EventBatch messages of <paramref name="eventsEach"/> events of <paramref name="source"/> to <paramref name="queue"/>.</summary>
+    public static async Task SendAsync(string queue, string source, int messages, int eventsEach, CancellationToken ct)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new BrokerOptions { Host = "127.0.0.1", Port = PipelineUnderTest.StackAmqpPort, Queue = queue }));
+        await bus.StartAsync(ct);
+        try
+        {
+            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            var batches = Enumerable.Range(0, messages).Select(m => new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow,
+                Enumerable.Range(0, eventsEach).Select(e => Event(source, $"{source}-{m * eventsEach + e}")).ToList()));
+            await Task.WhenAll(batches.Select(b => endpoint.Send(b, ct)));
+        }
+        finally
+        {
+            await bus.StopAsync(CancellationToken.None);
+        }
+    }
+}
