@@ -33,9 +33,20 @@ public static class TrackingApi
         return app;
     }
 
-    /// <summary>A group behind the write policy.</summary>
+    /// <summary>
+    /// A group behind the write policy, with every answer a write can give besides 200 and the 400 of its messages:
+    /// a refused key (401, 403, and 503 until keys are loaded), a body too large (413) or not JSON (415), a source
+    /// over its rate (429), the broker down (503).
+    /// </summary>
     static RouteGroupBuilder MapWriteGroup(this IEndpointRouteBuilder app, string prefix, string tag) =>
-        (RouteGroupBuilder)app.MapGroup(prefix).WithTags(tag).RequireAuthorization(KeyAuthentication.Write);
+        (RouteGroupBuilder)app.MapGroup(prefix).WithTags(tag)
+            .RequireAuthorization(KeyAuthentication.Write)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }
 
 /// <summary>The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.</summary>
