@@ -49,7 +49,10 @@ public static class TrackingApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }
 
-/// <summary>The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.</summary>
+/// <summary>
+/// The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.
+/// A key in the headers or the query was checked before, by authentication; only the body's is checked here.
+/// </summary>
 public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
 {
     public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>

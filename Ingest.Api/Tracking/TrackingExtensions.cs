@@ -1,6 +1,5 @@
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
-using Ingest.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ingest.Api.Tracking;
@@ -20,8 +19,8 @@ public static class TrackingExtensions
 
     /// <summary>
     /// CORS preflights carry no key, so they are answered for any origin; the source's allowed origins are enforced on
-    /// the request itself once its key is known (<see cref="Ingestion"/>). First in the pipeline, before authentication,
-    /// so a browser can read every refusal (a refused key's 401 too).
+    /// the request itself once its key is known (<see cref="Ingestion"/>). Before authentication in the pipeline, so a
+    /// browser can read every refusal (a refused key's 401 too).
     /// </summary>
     public static IApplicationBuilder UsePreflight(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
