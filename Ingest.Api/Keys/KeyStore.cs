@@ -1,29 +1,26 @@
 using System.Collections.Frozen;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Ingest.Database;
+using Ingest.Database.Keys;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Ingest.Api.Keys;
 
 /// <summary>What a key opens: its source, its scope (write or read) and the source's allowed browser origins.</summary>
-public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins)
-{
-    public bool AllowsOrigin(string origin) => AllowedOrigins.Contains("*") || AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
-}
+public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins);
 
 /// <summary>
 /// The keys the API accepts, held in memory so that the ingest path never touches PostgreSQL. A background loop
 /// reloads them every RefreshInterval (a revoked key stops working within that time) and keeps the last copy,
-/// also saved to a snapshot file, while the database is down, so even a restart during an outage can serve.
+/// also saved to a snapshot file, while the database is down, so even a restart during an outage can serve. Keys are
+/// found by the hex of their <see cref="ApiKey.Hash"/>, as the command line stores it.
 /// </summary>
 public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, TimeProvider time, ILogger<KeyStore> log) : BackgroundService
 {
     const string SelectActiveKeys = """
-        select encode(k.key_hash, 'hex') as Hash, k.source_id as SourceId, k.scope as Scope, s.allowed_origins as AllowedOrigins
+        select k.key_hash as Hash, k.source_id as SourceId, k.scope as Scope, s.allowed_origins as AllowedOrigins
         from api_keys k join sources s on s.id = k.source_id
         where k.revoked_at is null
         """;
@@ -33,44 +30,21 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
 
     volatile FrozenDictionary<string, SourceKey>? _keys;
 
-    /// <summary>False until keys were loaded once, from the database or the snapshot.</summary>
-    public bool IsLoaded => _keys is not null;
-
     public DateTimeOffset? LoadedAt { get; private set; }
 
-    public SourceKey? Find(string key)
+    /// <summary>The key's source and scope, or why it opens nothing (any scope: the endpoint's policy checks that).</summary>
+    public (SourceKey? Key, KeyFailure? Failure) Authenticate(string? presented)
     {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
-        return _keys?.GetValueOrDefault(Convert.ToHexStringLower(hash));
-    }
-
-    /// <summary>
-    /// The key of an Authorization header: HTTP Basic with the key as user name (what Segment's libraries send) or a
-    /// Bearer token.
-    /// </summary>
-    public static string? FromAuthorizationHeader(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header[7..].Trim();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? decoded : decoded[..colon];
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
+        if (string.IsNullOrEmpty(presented)) return (null, KeyFailure.Missing);
+        if (_keys is not { } keys) return (null, KeyFailure.NotLoaded);
+        return keys.GetValueOrDefault(Convert.ToHexStringLower(ApiKey.Hash(presented))) is { } key ? (key, null) : (null, KeyFailure.Unknown);
     }
 
     public async Task RefreshAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(string Hash, string SourceId, string Scope, string[] AllowedOrigins)>(new CommandDefinition(SelectActiveKeys, cancellationToken: ct));
-        var keys = rows.ToFrozenDictionary(r => r.Hash, r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins));
+        var rows = await conn.QueryAsync<(byte[] Hash, string SourceId, string Scope, string[] AllowedOrigins)>(new CommandDefinition(SelectActiveKeys, cancellationToken: ct));
+        var keys = rows.ToFrozenDictionary(r => Convert.ToHexStringLower(r.Hash), r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins));
         _keys = keys;
         LoadedAt = time.GetUtcNow();
         if (options.Value.SnapshotPath is not { Length: > 0 } path) return;

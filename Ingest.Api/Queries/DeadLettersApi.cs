@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Ingest.Api.Keys;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.DeadLetters;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,7 +47,7 @@ public static class DeadLettersApi
         if (http.Request.Query["scan"] is { Count: > 0 } s
             && (!int.TryParse(s.ToString(), CultureInfo.InvariantCulture, out scan) || scan < 1 || scan > MaxScan))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["scan"] = [$"An integer from 1 to {MaxScan}."] });
-        var sourceId = ReadAccess.SourceOf(http);
+        var sourceId = http.User.SourceId();
         IReadOnlyList<DeadLetter> letters;
         try
         {

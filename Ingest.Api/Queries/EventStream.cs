@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -39,7 +40,7 @@ public static class EventStream
     public static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
         HttpContext http, NpgsqlDataSource db, EventFeed feed, IOptions<QueryOptions> options, CancellationToken ct)
     {
-        var sourceId = ReadAccess.SourceOf(http);
+        var sourceId = http.User.SourceId();
         var q = new QueryParameters(http.Request.Query);
         var eventName = q.Text("event");
         TailPosition? resume = null;

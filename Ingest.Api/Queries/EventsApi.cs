@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -81,7 +82,7 @@ public static class EventsApi
         HttpContext http, NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
-        var filter = EventFilter.Read(ReadAccess.SourceOf(http), q);
+        var filter = EventFilter.Read(http.User.SourceId(), q);
         var csv = WantsCsv(http.Request);
         var limit = csv ? int.MaxValue : q.Limit();
         if (csv && q.Text("limit") is not null) limit = q.Limit(max: int.MaxValue);
@@ -118,7 +119,7 @@ public static class EventsApi
 
     static async Task<Results<Ok<MessageStatus>, NotFound<ProblemDetails>>> GetAsync(string messageId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        var sourceId = ReadAccess.SourceOf(http);
+        var sourceId = http.User.SourceId();
         await using var conn = await db.OpenConnectionAsync(ct);
         var stored = await conn.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(SelectEventByMessageId, new { SourceId = sourceId, MessageId = messageId }, cancellationToken: ct));
         var quarantined = (await conn.QueryAsync<QuarantineRecord>(new CommandDefinition(SelectQuarantinedByMessageId, new { SourceId = sourceId, MessageId = messageId }, cancellationToken: ct))).AsList();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
 using Ingest.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -67,7 +68,7 @@ public static class QuarantineApi
         var q = new QueryParameters(http.Request.Query);
         var replayed = q.OneOf("replayed", "true", "false") is { } r ? r == "true" : (bool?)null;
         var limit = q.Limit();
-        var sourceId = ReadAccess.SourceOf(http);
+        var sourceId = http.User.SourceId();
         var scope = string.Join('\u001f', "quarantine", sourceId, replayed);
         var after = q.Cursor(cursors, scope);
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
@@ -92,7 +93,7 @@ public static class QuarantineApi
     static async Task<Results<Ok<ReplayResult>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> ReplayAsync(
         long id, HttpContext http, NpgsqlDataSource db, EventPublisher publisher, IOptions<PublishOptions> publishOptions, ILoggerFactory logs, CancellationToken ct)
     {
-        var sourceId = ReadAccess.SourceOf(http);
+        var sourceId = http.User.SourceId();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Waits for a concurrent replay of the same row to finish, then finds it replayed.

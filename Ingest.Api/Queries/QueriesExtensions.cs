@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Options;
 
+using Ingest.Api.Keys;
 using Ingest.Api.Queries;
 
 // In the root namespace, as ProblemResponses, so Program.cs needs no extra using for its two lines.
@@ -8,7 +9,7 @@ namespace Ingest.Api;
 
 public static class QueriesExtensions
 {
-    /// <summary>The read side's options and the live tail's LISTEN connection. Needs AddTracking's NpgsqlDataSource and KeyStore.</summary>
+    /// <summary>The read side's options and the live tail's LISTEN connection. Needs the NpgsqlDataSource (AddPostgres).</summary>
     public static IHostApplicationBuilder AddQueries(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -29,10 +30,14 @@ public static class QueriesExtensions
         return app;
     }
 
-    /// <summary>A /v1 group behind <see cref="ReadAccess"/>, with the answers every read endpoint can give.</summary>
+    /// <summary>
+    /// A /v1 group behind the read policy (a write key is refused with 403) and <see cref="DatabaseUnavailableFilter"/>,
+    /// with the answers every read endpoint can give.
+    /// </summary>
     internal static RouteGroupBuilder MapReadGroup(this IEndpointRouteBuilder app, string tag) =>
         (RouteGroupBuilder)app.MapGroup("/v1").WithTags(tag)
-            .AddEndpointFilter<ReadAccess>()
+            .RequireAuthorization(KeyAuthentication.Read)
+            .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -1,4 +1,5 @@
 using Dapper;
+using Ingest.Api.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -72,7 +73,7 @@ public static class StatsApi
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(DateTime Bucket, string Event, long Count)>(new CommandDefinition(CountEventsPerBucket,
-            new { Interval = interval, SourceId = ReadAccess.SourceOf(http), Event = q.Text("event"), From = from, To = to }, cancellationToken: ct));
+            new { Interval = interval, SourceId = http.User.SourceId(), Event = q.Text("event"), From = from, To = to }, cancellationToken: ct));
         return TypedResults.Ok(new EventStats(interval, from.UtcDateTime, to.UtcDateTime,
             rows.Select(r => new EventCount(DateTime.SpecifyKind(r.Bucket, DateTimeKind.Utc), r.Event, r.Count)).ToList()));
     }
@@ -84,7 +85,7 @@ public static class StatsApi
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(DateTime Day, long Users, long NewUsers, decimal CumulativeUsers)>(new CommandDefinition(CountUsersPerDay,
-            new { SourceId = ReadAccess.SourceOf(http), From = from, To = to }, cancellationToken: ct));
+            new { SourceId = http.User.SourceId(), From = from, To = to }, cancellationToken: ct));
         return TypedResults.Ok(new UserStats(from.UtcDateTime, to.UtcDateTime,
             rows.Select(r => new UserDay(DateTime.SpecifyKind(r.Day, DateTimeKind.Utc), r.Users, r.NewUsers, (long)r.CumulativeUsers)).ToList()));
     }

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
 using Ingest.Contracts;
-using Ingest.ServiceDefaults.Logging;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +20,7 @@ public static class TrackingApi
 
     public static IEndpointRouteBuilder MapTracking(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").WithTags("Tracking");
+        var v1 = app.MapWriteGroup("/v1", "Tracking");
         foreach (var type in SegmentMessage.Types)
             v1.MapPost($"/{type}", (HttpContext http, Ingestion ingestion) => ingestion.SingleAsync(http, type)).WithName(type);
         foreach (var (path, type) in ShortPaths)
@@ -30,13 +29,31 @@ public static class TrackingApi
         v1.MapPost("/b", (HttpContext http, Ingestion ingestion) => ingestion.BatchAsync(http)).ExcludeFromDescription();
 
         // Routing ignores a trailing slash, so this serves /analytics/ too.
-        app.MapPost("/analytics", (HttpContext http, Ingestion ingestion) => ingestion.LegacyAsync(http)).WithTags("Legacy").WithName("analytics");
+        app.MapWriteGroup("/analytics", "Legacy").MapPost("", (HttpContext http, Ingestion ingestion) => ingestion.LegacyAsync(http)).WithName("analytics");
         return app;
     }
+
+    /// <summary>
+    /// A group behind the write policy, with every answer a write can give besides 200 and the 400 of its messages:
+    /// a refused key (401, 403, and 503 until keys are loaded), a body too large (413) or not JSON (415), a source
+    /// over its rate (429), the broker down (503).
+    /// </summary>
+    static RouteGroupBuilder MapWriteGroup(this IEndpointRouteBuilder app, string prefix, string tag) =>
+        (RouteGroupBuilder)app.MapGroup(prefix).WithTags(tag)
+            .RequireAuthorization(KeyAuthentication.Write)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }
 
-/// <summary>The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.</summary>
-public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
+/// <summary>
+/// The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.
+/// A key in the headers or the query was checked before, by authentication; only the body's is checked here.
+/// </summary>
+public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
 {
     public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>
         HandleAsync(http, TrackingRequest.MaxMessageBytes, (root, envelope) =>
@@ -68,19 +85,25 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
         if (invalid is not null) return Problem(invalid);
         if (StorableJson.FindNameProblem(root) is { } badName)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [badName.Field] = [badName.Reason] }, detail: "No message was accepted.");
-        var (key, refused) = TrackingRequest.Authenticate(request, root, keys);
-        if (refused is not null) return Problem(refused);
-        http.Items[LoggingExtensions.SourceItem] = key!.SourceId;
+        if (http.User.Identity?.IsAuthenticated != true)
+        {
+            // No key in the headers or the query (the write policy let the request through): the body's is the last chance.
+            var (bodyKey, failure) = keys.Authenticate(TrackingRequest.KeyFromBody(root));
+            if (bodyKey is { Scope: not KeyAuthentication.Write }) failure = KeyFailure.WrongScope;
+            if (failure is { } refused) return KeyAuthentication.Refusal(http.Response, refused, KeyAuthentication.Write, keyOptions.Value.RefreshInterval);
+            http.User = KeyAuthentication.Principal(bodyKey!);
+        }
+        var sourceId = http.User.SourceId();
 
         if (request.Headers.Origin.ToString() is { Length: > 0 } origin)
         {
-            if (!key.AllowsOrigin(origin))
-                return Problem(new(StatusCodes.Status403Forbidden, "Origin not allowed", $"The origin {origin} is not allowed for source {key.SourceId}."));
+            if (!http.User.AllowsOrigin(origin))
+                return Problem(new(StatusCodes.Status403Forbidden, "Origin not allowed", $"The origin {origin} is not allowed for source {sourceId}."));
             http.Response.Headers.AccessControlAllowOrigin = origin;
             http.Response.Headers.Vary = "Origin";
         }
 
-        var envelope = new SegmentMessage.Envelope(key.SourceId, receivedAt, Ids: new MessageIds(body));
+        var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body));
         var (events, errors, refusal) = read(root, envelope);
         if (refusal is not null) return Problem(refusal);
         if (events.Count > 0)
@@ -94,10 +117,10 @@ public sealed class Ingestion(KeyStore keys, SourceRateLimiter rateLimiter, Even
             {
                 return Problem(new(StatusCodes.Status400BadRequest, "Unstorable message", e.Message));
             }
-            if (rateLimiter.TryAcquire(key.SourceId, events.Count) is { } wait)
+            if (rateLimiter.TryAcquire(sourceId, events.Count) is { } wait)
             {
                 http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0");
-                return Problem(new(StatusCodes.Status429TooManyRequests, "Rate limit exceeded", $"Source {key.SourceId} is sending more events a second than it may; retry after {Math.Ceiling(wait.TotalSeconds):0} s."));
+                return Problem(new(StatusCodes.Status429TooManyRequests, "Rate limit exceeded", $"Source {sourceId} is sending more events a second than it may; retry after {Math.Ceiling(wait.TotalSeconds):0} s."));
             }
             try
             {

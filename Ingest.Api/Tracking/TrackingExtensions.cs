@@ -1,19 +1,15 @@
-using Ingest.ServiceDefaults;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ingest.Api.Tracking;
 
 public static class TrackingExtensions
 {
-    /// <summary>Keys (loaded from PostgreSQL in the background, never on the request path), rate limits, broker publishing.</summary>
+    /// <summary>Rate limits and broker publishing. Needs <see cref="KeyAuthentication.AddKeyAuthentication"/>'s keys.</summary>
     public static IHostApplicationBuilder AddTracking(this IHostApplicationBuilder builder)
     {
-        builder.AddPostgres();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<KeyStore>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyStore>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SourceRateLimiter>();
         builder.Services.AddSingleton<Ingestion>();
@@ -23,7 +19,8 @@ public static class TrackingExtensions
 
     /// <summary>
     /// CORS preflights carry no key, so they are answered for any origin; the source's allowed origins are enforced on
-    /// the request itself once its key is known (<see cref="Ingestion"/>).
+    /// the request itself once its key is known (<see cref="Ingestion"/>). Before authentication in the pipeline, so a
+    /// browser can read every refusal (a refused key's 401 too).
     /// </summary>
     public static IApplicationBuilder UsePreflight(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {

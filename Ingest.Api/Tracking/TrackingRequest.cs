@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Ingest.Api.Keys;
 
 namespace Ingest.Api.Tracking;
 
@@ -12,7 +11,7 @@ public sealed record Refusal(int Status, string Title, string Detail);
 
 /// <summary>
 /// The parts of a write request every endpoint shares: the content type, the body within its size limit, the JSON
-/// within its nesting limit, and the write key from the Authorization header, the body or the query string.
+/// within its nesting limit, and the write key in the body.
 /// </summary>
 public static class TrackingRequest
 {
@@ -142,25 +141,9 @@ public static class TrackingRequest
     }
 
     /// <summary>
-    /// The write key: HTTP Basic with the key as user name (what Segment's libraries send), a Bearer token,
-    /// <c>writeKey</c> in the body, or <c>?writeKey=</c> (beacons cannot set headers). The source comes from the key.
+    /// <c>writeKey</c> in the body, as Segment's spec allows: the one place of a key that authentication cannot read
+    /// (<see cref="Keys.KeyAuthenticationHandler"/> reads the headers and the query), so the endpoint reads it.
     /// </summary>
-    public static (SourceKey? Key, Refusal? Refusal) Authenticate(HttpRequest request, JsonElement body, KeyStore keys)
-    {
-        var presented = KeyStore.FromAuthorizationHeader(request) ?? KeyFromBody(body) ?? (string?)request.Query["writeKey"];
-        if (string.IsNullOrEmpty(presented))
-            return (null, new(StatusCodes.Status401Unauthorized, "Missing write key",
-                "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."));
-        if (!keys.IsLoaded)
-            return (null, new(StatusCodes.Status503ServiceUnavailable, "Keys not loaded yet", "The API has not loaded its keys yet; retry shortly."));
-        var key = keys.Find(presented);
-        if (key is null)
-            return (null, new(StatusCodes.Status401Unauthorized, "Unknown write key", "The write key is not known or was revoked."));
-        if (key.Scope != "write")
-            return (null, new(StatusCodes.Status403Forbidden, "Not a write key", "This key is a read key; sending events needs a write key."));
-        return (key, null);
-    }
-
-    static string? KeyFromBody(JsonElement body) =>
+    public static string? KeyFromBody(JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("writeKey", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString() : null;
 }

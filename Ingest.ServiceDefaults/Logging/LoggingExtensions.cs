@@ -12,8 +12,8 @@ namespace Ingest.ServiceDefaults.Logging;
 
 public static class LoggingExtensions
 {
-    /// <summary>The <c>HttpContext.Items</c> key a handler puts the request's source id under, for the request log.</summary>
-    public const string SourceItem = "SourceId";
+    /// <summary>The claim of the request's user that holds its source id (the API's key authentication sets it), for the request log.</summary>
+    public const string SourceClaim = "source";
 
     /// <summary>
     /// Serilog as the only logging provider, configured from the "Serilog" section (Serilog.Settings.Configuration:
@@ -50,7 +50,7 @@ public static class LoggingExtensions
             options.GetLevel = (http, elapsedMs, exception) => RequestLevel(http.Response.StatusCode, elapsedMs, exception, slowMs);
             options.EnrichDiagnosticContext = (diagnostics, http) =>
             {
-                if (http.Items.TryGetValue(SourceItem, out var source) && source is not null) diagnostics.Set("SourceId", source);
+                if (http.User.FindFirst(SourceClaim)?.Value is { } source) diagnostics.Set("SourceId", source);
                 if (http.GetEndpoint() is RouteEndpoint endpoint) diagnostics.Set("Route", endpoint.RoutePattern.RawText);
             };
         });

@@ -1,4 +1,3 @@
-using Dapper;
 using Ingest.Database.Keys;
 using Ingest.Database.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,7 +8,7 @@ namespace Ingest.Worker.Admin;
 /// <summary>
 /// The worker's command line for operators: apply migrations, add sources, create and revoke keys, inspect and
 /// replay the dead-letter queue (<see cref="DeadLetterCommands"/>).
-/// A key is printed once, when it is created; only its SHA-256 hash is stored.
+/// A key is printed once, when it is created; only its SHA-256 hash is stored (<see cref="KeyRecords"/>).
 /// </summary>
 public static class AdminCommands
 {
@@ -22,15 +21,6 @@ public static class AdminCommands
         """ + "\n" + DeadLetterCommands.Usage + "\n" + """
         The database is ConnectionStrings__Postgres; the broker Ingest__Broker__Host, __Port, __Queue… (dead-letters).
         """;
-
-    const string InsertSource = """
-        insert into sources (id, name, allowed_origins) values (@Id, @Name, @Origins)
-        on conflict (id) do update set name = excluded.name, allowed_origins = excluded.allowed_origins
-        """;
-
-    const string InsertKey = "insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @Source, @Scope)";
-    const string RevokeKeyByPrefix = "update api_keys set revoked_at = now() where key_prefix = @Prefix and revoked_at is null";
-    const string SelectKeysOfSource = "select key_prefix, scope, created_at, revoked_at from api_keys where source_id = @Source order by created_at";
 
     static readonly string[] Commands = ["migrate", "source", "key", "dead-letters"];
 
@@ -80,25 +70,20 @@ public static class AdminCommands
             if (rest[i] == "--origins" && i + 1 < rest.Length) origins = rest[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             else name = rest[i];
         }
-        await using var conn = await db.OpenConnectionAsync();
-        await conn.ExecuteAsync(InsertSource, new { Id = id, Name = name, Origins = origins });
+        await KeyRecords.AddSourceAsync(db, id, name, origins, CancellationToken.None);
         Console.WriteLine($"source {id} ({name}); allowed origins: {(origins.Length == 0 ? "none (server-side only)" : string.Join(", ", origins))}");
         return 0;
     }
 
     static async Task<int> CreateKey(NpgsqlDataSource db, string source, string scope)
     {
-        var key = ApiKey.New(scope);
-        await using var conn = await db.OpenConnectionAsync();
-        await conn.ExecuteAsync(InsertKey, new { Hash = ApiKey.Hash(key), Prefix = ApiKey.Prefix(key), Source = source, Scope = scope });
-        Console.WriteLine(key);
+        Console.WriteLine(await KeyRecords.CreateKeyAsync(db, source, scope, CancellationToken.None));
         return 0;
     }
 
     static async Task<int> RevokeKey(NpgsqlDataSource db, string prefix)
     {
-        await using var conn = await db.OpenConnectionAsync();
-        var revoked = await conn.ExecuteAsync(RevokeKeyByPrefix, new { Prefix = ApiKey.Prefix(prefix) });
+        var revoked = await KeyRecords.RevokeAsync(db, prefix, CancellationToken.None);
         if (revoked == 0) return await Fail($"no active key starts with {prefix}");
         Console.WriteLine($"revoked {revoked} key(s)");
         return 0;
@@ -106,8 +91,7 @@ public static class AdminCommands
 
     static async Task<int> ListKeys(NpgsqlDataSource db, string source)
     {
-        await using var conn = await db.OpenConnectionAsync();
-        foreach (var k in await conn.QueryAsync<(string Prefix, string Scope, DateTime Created, DateTime? Revoked)>(SelectKeysOfSource, new { Source = source }))
+        foreach (var k in await KeyRecords.ListAsync(db, source, CancellationToken.None))
             Console.WriteLine($"{k.Prefix}…  {k.Scope,-5}  created {k.Created:u}{(k.Revoked is { } r ? $"  revoked {r:u}" : "")}");
         return 0;
     }

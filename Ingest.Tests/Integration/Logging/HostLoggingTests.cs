@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Ingest.ServiceDefaults.Logging;
@@ -148,7 +149,7 @@ public class When_the_api_logs_requests
         app.MapGet("/ok", () => Results.Ok());
         app.MapPost("/v1/track", (HttpContext context) =>
         {
-            context.Items[LoggingExtensions.SourceItem] = "web-shop";
+            context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(LoggingExtensions.SourceClaim, "web-shop")], "Key"));
             return Results.BadRequest();
         });
         app.MapGet("/slow", async (CancellationToken cancellationToken) =>

@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using Ingest.ServiceDefaults.Logging;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Ingest.Api.Keys;
+
+/// <summary>Why a request's key opens nothing; each answers its own problem (<see cref="KeyAuthentication.Refusal"/>).</summary>
+public enum KeyFailure { Missing, NotLoaded, Unknown, WrongScope }
+
+/// <summary>
+/// Keys as ASP.NET Core authentication: <see cref="KeyAuthenticationHandler"/> turns the key of a request into a
+/// principal with its source and scope, and each endpoint group asks for the <see cref="Write"/> or
+/// <see cref="Read"/> policy. Endpoints read the source with <see cref="SourceId"/>.
+/// </summary>
+public static class KeyAuthentication
+{
+    public const string Scheme = "Key";
+    public const string Write = "write";
+    public const string Read = "read";
+
+    public const string SourceClaim = LoggingExtensions.SourceClaim;
+    public const string ScopeClaim = "scope";
+    public const string OriginClaim = "origin";
+
+    /// <summary>
+    /// The key store (loaded from PostgreSQL in the background, never on the request path), the scheme and the two
+    /// policies. A write request that presents no key in its headers or query may still carry
+    /// one in its body (Segment's spec allows it), so the write policy lets it through to the endpoint, which reads
+    /// the body and then authenticates it with <see cref="KeyStore.Authenticate"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddKeyAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<KeyStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyStore>());
+        builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, KeyAuthenticationHandler>(Scheme, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Write, p => p.RequireAssertion(c => c.User.HasClaim(ScopeClaim, Write)
+                || c.Resource is HttpContext http && KeyAuthenticationHandler.PresentedKey(http.Request) is null))
+            .AddPolicy(Read, p => p.RequireClaim(ScopeClaim, Read));
+        return builder;
+    }
+
+    /// <summary>The source of the key that authenticated this request.</summary>
+    public static string SourceId(this ClaimsPrincipal user) => user.FindFirstValue(SourceClaim)!;
+
+    /// <summary>Whether the key's source accepts requests from this browser origin.</summary>
+    public static bool AllowsOrigin(this ClaimsPrincipal user, string origin) =>
+        user.FindAll(OriginClaim).Any(c => c.Value == "*" || c.Value.Equals(origin, StringComparison.OrdinalIgnoreCase));
+
+    public static ClaimsPrincipal Principal(SourceKey key) => new(new ClaimsIdentity(
+        [new(SourceClaim, key.SourceId), new(ScopeClaim, key.Scope), .. key.AllowedOrigins.Select(o => new Claim(OriginClaim, o))], Scheme));
+
+    /// <summary>The problem each failure answers, worded for the scope the endpoint needs; Retry-After while keys are not loaded.</summary>
+    public static ProblemHttpResult Refusal(HttpResponse response, KeyFailure failure, string scope, TimeSpan retryAfter)
+    {
+        if (failure == KeyFailure.NotLoaded) response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString("0");
+        var (status, title, detail) = (failure, scope) switch
+        {
+            (KeyFailure.Missing, Write) => (401, "Missing write key", "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."),
+            (KeyFailure.Missing, _) => (401, "Missing read key", "Send a read key as a Bearer token or as the HTTP Basic user name."),
+            (KeyFailure.NotLoaded, _) => (503, "Keys not loaded yet", "The API has not loaded its keys yet; retry shortly."),
+            (KeyFailure.Unknown, _) => (401, $"Unknown {scope} key", $"The {scope} key is not known or was revoked."),
+            (KeyFailure.WrongScope, Write) => (403, "Not a write key", "This key is a read key; sending events needs a write key."),
+            (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is a write key; the read side needs a read key of the same source."),
+            _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
+        };
+        return TypedResults.Problem(detail, statusCode: status, title: title);
+    }
+}
