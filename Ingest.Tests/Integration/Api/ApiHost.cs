@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Dapper;
-using Ingest.Database.Keys;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -104,22 +102,6 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         using var channel = connection.CreateChannelAsync().GetAwaiter().GetResult();
         channel.QueueDeleteAsync(Queue).GetAwaiter().GetResult();
         channel.ExchangeDeleteAsync(Queue).GetAwaiter().GetResult();
-    }
-}
-
-/// <summary>Sources and keys written straight to the test database, as the admin command does.</summary>
-public static class TestSources
-{
-    public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateAsync(string[]? origins = null)
-    {
-        var source = $"test-{Guid.NewGuid():N}"[..20];
-        var write = ApiKey.New("write");
-        var read = ApiKey.New("read");
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
-        await conn.ExecuteAsync("insert into sources (id, name, allowed_origins) values (@source, @source, @origins)", new { source, origins = origins ?? [] });
-        await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @source, @Scope)",
-            new[] { (Key: write, Scope: "write"), (Key: read, Scope: "read") }.Select(k => new { Hash = ApiKey.Hash(k.Key), Prefix = k.Key[..10], source, k.Scope }));
-        return (source, write, read);
     }
 }
 

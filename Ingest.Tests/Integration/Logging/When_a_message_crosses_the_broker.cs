@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Ingest.ServiceDefaults.Logging;
@@ -7,129 +6,84 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog;
 using Serilog.Core;
-using Serilog.Events;
-using Serilog.Formatting.Compact;
 
-namespace Ingest.Tests.Integration.Logging.Probes
+namespace Ingest.Tests.Integration.Logging;
+
+/// <summary>
+/// MassTransit 8 (in-memory transport, same send/receive pipeline as RabbitMQ) carries the trace id from the
+/// sender's activity to the consumer once <see cref="IngestTracing"/> listens, so CLEF @tr matches on both sides.
+/// </summary>
+[CancelAfter(60_000), NonParallelizable]
+public class When_a_message_crosses_the_broker
 {
-    // MassTransit needs message types in a namespace (ENVIRONMENT.md).
-    public sealed record TraceProbe(string Test);
-    public sealed record TraceBatchProbe(string Test);
-}
+    internal static readonly ClefSink Sink = new();
+    internal static readonly Logger Log = new LoggerConfiguration().WriteTo.Sink(Sink).CreateLogger();
+    static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
+    ServiceProvider _services = null!;
+    IBusControl _bus = null!;
 
-namespace Ingest.Tests.Integration.Logging
-{
-    /// <summary>What Serilog.Formatting.Compact writes (the format of the console, the files and Seq), kept to read back.</summary>
-    sealed class ClefSink : ILogEventSink
+    [OneTimeSetUp]
+    public async Task StartBus()
     {
-        readonly CompactJsonFormatter _formatter = new();
-        public ConcurrentQueue<JsonElement> Events { get; } = new();
-
-        public void Emit(LogEvent logEvent)
+        IngestTracing.Start();
+        _services = new ServiceCollection().AddMassTransit(x =>
         {
-            var line = new StringWriter();
-            _formatter.Format(logEvent, line);
-            Events.Enqueue(JsonDocument.Parse(line.ToString()).RootElement);
-        }
+            x.AddConsumer<TraceProbeConsumer>();
+            x.AddConsumer<TraceBatchProbeConsumer>(c => c.Options<BatchOptions>(o => o.SetMessageLimit(2).SetTimeLimit(TimeSpan.FromSeconds(5))));
+            x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        }).BuildServiceProvider();
+        _bus = _services.GetRequiredService<IBusControl>();
+        await _bus.StartAsync(Ct);
     }
 
-    sealed class TraceProbeConsumer : IConsumer<TraceProbe>
+    [OneTimeTearDown]
+    public async Task StopBus()
     {
-        public Task Consume(ConsumeContext<TraceProbe> context)
-        {
-            When_a_message_crosses_the_broker.Log.Information("Consumed probe for {Test}", context.Message.Test);
-            return Task.CompletedTask;
-        }
+        await _bus.StopAsync(CancellationToken.None);
+        await _services.DisposeAsync();
     }
 
-    sealed class TraceBatchProbeConsumer : IConsumer<Batch<TraceBatchProbe>>
+    static IEnumerable<JsonElement> EventsFor(string template, string test) =>
+        Sink.Events.Where(e => e.GetProperty("@mt").GetString() == template && (!e.TryGetProperty("Test", out var t) || t.GetString() == test));
+
+    [Test]
+    public async Task The_consumer_logs_under_the_senders_trace_id()
     {
-        public Task Consume(ConsumeContext<Batch<TraceBatchProbe>> context)
+        var test = Guid.NewGuid().ToString();
+        string traceId;
+        using (var request = new Activity("POST /v1/track").SetIdFormat(ActivityIdFormat.W3C).Start())
         {
-            // What the worker does per transaction: continue the first message's trace, list them all.
-            var parents = context.Message.Select(m => m.Headers.Get<string>(IngestTracing.ActivityIdHeader)).ToList();
-            using var activity = IngestTracing.StartFor("ingest transaction", ActivityKind.Consumer, parents);
-            When_a_message_crosses_the_broker.Log.Information("Committed {EventCount} events {TraceIds}", context.Message.Length, IngestTracing.TraceIds(parents));
-            return Task.CompletedTask;
+            traceId = request.TraceId.ToHexString();
+            Log.Information("HTTP {RequestMethod} {RequestPath} for {Test}", "POST", "/v1/track", test);
+            await _bus.Publish(new TraceProbe(test), Ct);
         }
+
+        await Eventually.HoldsAsync(() => EventsFor("Consumed probe for {Test}", test).Any(), TimeSpan.FromSeconds(20), Ct);
+
+        var requestLog = EventsFor("HTTP {RequestMethod} {RequestPath} for {Test}", test).Single();
+        var consumerLog = EventsFor("Consumed probe for {Test}", test).Single();
+        Assert.That(requestLog.GetProperty("@tr").GetString(), Is.EqualTo(traceId));
+        Assert.That(consumerLog.GetProperty("@tr").GetString(), Is.EqualTo(traceId), "same trace in Seq on both sides of the broker");
+        Assert.That(consumerLog.GetProperty("@sp").GetString(), Is.Not.EqualTo(requestLog.GetProperty("@sp").GetString()));
     }
 
-    /// <summary>
-    /// MassTransit 8 (in-memory transport, same send/receive pipeline as RabbitMQ) carries the trace id from the
-    /// sender's activity to the consumer once <see cref="IngestTracing"/> listens, so CLEF @tr matches on both sides.
-    /// </summary>
-    [CancelAfter(60_000), NonParallelizable]
-    public class When_a_message_crosses_the_broker
+    [Test]
+    public async Task A_batch_transaction_continues_the_first_trace_and_lists_every_trace()
     {
-        internal static readonly ClefSink Sink = new();
-        internal static readonly Logger Log = new LoggerConfiguration().WriteTo.Sink(Sink).CreateLogger();
-        static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
-        ServiceProvider _services = null!;
-        IBusControl _bus = null!;
-
-        [OneTimeSetUp]
-        public async Task StartBus()
+        var test = Guid.NewGuid().ToString();
+        var traceIds = new List<string>();
+        for (var i = 0; i < 2; i++)
         {
-            IngestTracing.Start();
-            _services = new ServiceCollection().AddMassTransit(x =>
-            {
-                x.AddConsumer<TraceProbeConsumer>();
-                x.AddConsumer<TraceBatchProbeConsumer>(c => c.Options<BatchOptions>(o => o.SetMessageLimit(2).SetTimeLimit(TimeSpan.FromSeconds(5))));
-                x.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
-            }).BuildServiceProvider();
-            _bus = _services.GetRequiredService<IBusControl>();
-            await _bus.StartAsync(Ct);
+            using var request = new Activity("POST /v1/batch").SetIdFormat(ActivityIdFormat.W3C).Start();
+            traceIds.Add(request.TraceId.ToHexString());
+            await _bus.Publish(new TraceBatchProbe(test), Ct);
         }
 
-        [OneTimeTearDown]
-        public async Task StopBus()
-        {
-            await _bus.StopAsync(CancellationToken.None);
-            await _services.DisposeAsync();
-        }
+        await Eventually.HoldsAsync(() => Sink.Events.Any(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}"), TimeSpan.FromSeconds(20), Ct);
 
-        static IEnumerable<JsonElement> EventsFor(string template, string test) =>
-            Sink.Events.Where(e => e.GetProperty("@mt").GetString() == template && (!e.TryGetProperty("Test", out var t) || t.GetString() == test));
-
-        [Test]
-        public async Task The_consumer_logs_under_the_senders_trace_id()
-        {
-            var test = Guid.NewGuid().ToString();
-            string traceId;
-            using (var request = new Activity("POST /v1/track").SetIdFormat(ActivityIdFormat.W3C).Start())
-            {
-                traceId = request.TraceId.ToHexString();
-                Log.Information("HTTP {RequestMethod} {RequestPath} for {Test}", "POST", "/v1/track", test);
-                await _bus.Publish(new TraceProbe(test), Ct);
-            }
-
-            await Eventually.HoldsAsync(() => EventsFor("Consumed probe for {Test}", test).Any(), TimeSpan.FromSeconds(20), Ct);
-
-            var requestLog = EventsFor("HTTP {RequestMethod} {RequestPath} for {Test}", test).Single();
-            var consumerLog = EventsFor("Consumed probe for {Test}", test).Single();
-            Assert.That(requestLog.GetProperty("@tr").GetString(), Is.EqualTo(traceId));
-            Assert.That(consumerLog.GetProperty("@tr").GetString(), Is.EqualTo(traceId), "same trace in Seq on both sides of the broker");
-            Assert.That(consumerLog.GetProperty("@sp").GetString(), Is.Not.EqualTo(requestLog.GetProperty("@sp").GetString()));
-        }
-
-        [Test]
-        public async Task A_batch_transaction_continues_the_first_trace_and_lists_every_trace()
-        {
-            var test = Guid.NewGuid().ToString();
-            var traceIds = new List<string>();
-            for (var i = 0; i < 2; i++)
-            {
-                using var request = new Activity("POST /v1/batch").SetIdFormat(ActivityIdFormat.W3C).Start();
-                traceIds.Add(request.TraceId.ToHexString());
-                await _bus.Publish(new TraceBatchProbe(test), Ct);
-            }
-
-            await Eventually.HoldsAsync(() => Sink.Events.Any(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}"), TimeSpan.FromSeconds(20), Ct);
-
-            var committed = Sink.Events.Single(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}");
-            Assert.That(committed.GetProperty("EventCount").GetInt32(), Is.EqualTo(2));
-            Assert.That(committed.GetProperty("TraceIds").EnumerateArray().Select(t => t.GetString()), Is.EquivalentTo(traceIds));
-            Assert.That(committed.GetProperty("@tr").GetString(), Is.EqualTo(committed.GetProperty("TraceIds")[0].GetString()));
-        }
+        var committed = Sink.Events.Single(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}");
+        Assert.That(committed.GetProperty("EventCount").GetInt32(), Is.EqualTo(2));
+        Assert.That(committed.GetProperty("TraceIds").EnumerateArray().Select(t => t.GetString()), Is.EquivalentTo(traceIds));
+        Assert.That(committed.GetProperty("@tr").GetString(), Is.EqualTo(committed.GetProperty("TraceIds")[0].GetString()));
     }
 }

@@ -4,7 +4,7 @@ using Ingest.Tests.Integration.Api;
 namespace Ingest.Tests.Integration.Queries;
 
 /// <summary>PostgreSQL stops under the running API: the read side says so, the write side goes on.</summary>
-public sealed class When_the_database_is_down
+public sealed class When_the_database_is_down_under_a_read
 {
     static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/events/stream"];
 
