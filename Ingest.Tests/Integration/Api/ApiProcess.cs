@@ -74,7 +74,7 @@ public sealed class ApiProcess : IAsyncDisposable
     async Task ReadyAsync(CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
-        await Worker.Eventually.HoldsAsync(async t =>
+        await Eventually.HoldsAsync(async t =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"the API exited with {_process.ExitCode}:\n{Output}");
             try
@@ -126,7 +126,7 @@ public sealed class ApiProcess : IAsyncDisposable
     public async Task AcceptsAsync(string writeKey)
     {
         using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(10) };
-        await Worker.Eventually.HoldsAsync(async ct =>
+        await Eventually.HoldsAsync(async ct =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"the API exited with {_process.ExitCode}:\n{Output}");
             try

@@ -41,11 +41,11 @@ public sealed class When_a_server_is_down
             Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await down.Content.ReadAsStringAsync());
             Assert.That(down.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
             Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2 + 3)), "the confirm timeout is 2 s; no hang past it");
-            await Eventually.Async(async () =>
+            await Eventually.HoldsAsync(async t =>
             {
-                using var ready = await _client.GetAsync("/health/ready");
+                using var ready = await _client.GetAsync("/health/ready", t);
                 return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
-            }, TimeSpan.FromSeconds(10), "/health/ready to report the broker down");
+            }, TimeSpan.FromSeconds(10), () => "/health/ready to report the broker down");
         }
         finally
         {
@@ -53,11 +53,11 @@ public sealed class When_a_server_is_down
         }
 
         var messageId = Guid.NewGuid().ToString();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }));
+            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }), t);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(60), "a 200 once the broker is back");
+        }, TimeSpan.FromSeconds(60), () => "a 200 once the broker is back");
         var events = await _api.EventsOnQueueAsync(1);
         Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Does.Contain(messageId));
     }

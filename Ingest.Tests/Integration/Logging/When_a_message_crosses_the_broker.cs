@@ -58,7 +58,7 @@ public class When_a_message_crosses_the_broker
             await _bus.Publish(new TraceProbe(test), Ct);
         }
 
-        await Eventually.HoldsAsync(() => EventsFor("Consumed probe for {Test}", test).Any(), TimeSpan.FromSeconds(20), Ct);
+        await Eventually.HoldsAsync(_ => Task.FromResult(EventsFor("Consumed probe for {Test}", test).Any()), TimeSpan.FromSeconds(20), () => "the consumer's log line");
 
         var requestLog = EventsFor("HTTP {RequestMethod} {RequestPath} for {Test}", test).Single();
         var consumerLog = EventsFor("Consumed probe for {Test}", test).Single();
@@ -79,7 +79,8 @@ public class When_a_message_crosses_the_broker
             await _bus.Publish(new TraceBatchProbe(test), Ct);
         }
 
-        await Eventually.HoldsAsync(() => Sink.Events.Any(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}"), TimeSpan.FromSeconds(20), Ct);
+        await Eventually.HoldsAsync(_ => Task.FromResult(Sink.Events.Any(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}")), TimeSpan.FromSeconds(20),
+            () => "the batch's commit log line");
 
         var committed = Sink.Events.Single(e => e.GetProperty("@mt").GetString() == "Committed {EventCount} events {TraceIds}");
         Assert.That(committed.GetProperty("EventCount").GetInt32(), Is.EqualTo(2));

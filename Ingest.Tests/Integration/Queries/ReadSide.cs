@@ -30,11 +30,11 @@ public sealed class ReadSide
     public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateSourceAsync()
     {
         var source = await TestSources.CreateAsync();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await Client.SendAsync(Get("/v1/quarantine?limit=1", source.ReadKey));
+            using var response = await Client.SendAsync(Get("/v1/quarantine?limit=1", source.ReadKey), t);
             return response.StatusCode != System.Net.HttpStatusCode.Unauthorized;
-        }, TimeSpan.FromSeconds(10), "the API to load the new source's keys");
+        }, TimeSpan.FromSeconds(10), () => "the API to load the new source's keys");
         return source;
     }
 

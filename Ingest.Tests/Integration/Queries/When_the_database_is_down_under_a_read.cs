@@ -34,10 +34,10 @@ public sealed class When_the_database_is_down_under_a_read
             await TestStack.StackAsync("start-postgres");
         }
         await ReadSide.Api.DrainAsync();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await ReadSide.Client.SendAsync(ReadSide.Get("/v1/events", readKey));
+            using var response = await ReadSide.Client.SendAsync(ReadSide.Get("/v1/events", readKey), t);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(30), "the read side to answer again once PostgreSQL is back");
+        }, TimeSpan.FromSeconds(30), () => "the read side to answer again once PostgreSQL is back");
     }
 }

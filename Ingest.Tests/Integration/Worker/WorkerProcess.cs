@@ -144,30 +144,3 @@ public sealed class WorkerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
-
-/// <summary>Polls a condition until it holds or a deadline passes: tests wait for outcomes, never for fixed times.</summary>
-public static class Eventually
-{
-    public static async Task HoldsAsync(Func<CancellationToken, Task<bool>> condition, TimeSpan within, Func<string> describe)
-    {
-        using var cts = new CancellationTokenSource(within);
-        while (true)
-        {
-            try
-            {
-                if (await condition(cts.Token)) return;
-                await Task.Delay(200, cts.Token);
-            }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Npgsql.NpgsqlException e) when (e.IsTransient)
-            {
-                // the test's own pooled connections break when PostgreSQL restarts: ask again
-                await Task.Delay(200, CancellationToken.None);
-            }
-        }
-        Assert.Fail($"not within {within.TotalSeconds:0} s: {describe()}");
-    }
-}
