@@ -19,18 +19,18 @@ public sealed class ApiHost : WebApplicationFactory<Program>
 
     public ApiHost(Dictionary<string, string?>? settings = null)
     {
-        _settings = new()
-        {
-            ["ConnectionStrings:Postgres"] = TestStack.ConnectionString,
-            ["Ingest:Broker:Host"] = "127.0.0.1",
-            ["Ingest:Broker:Port"] = TestStack.AmqpPort.ToString(),
-            ["Ingest:Broker:Queue"] = Queue,
-            ["Ingest:Keys:RefreshInterval"] = "00:00:01",
-            ["Ingest:Keys:SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{Queue}-keys.json"),
-            ["Ingest:Publish:ConfirmTimeout"] = "00:00:03",
-        };
+        _settings = TestStack.HostSettings(Queue);
+        foreach (var (key, value) in KeySettings(Queue)) _settings[key] = value;
+        _settings["Ingest:Publish:ConfirmTimeout"] = "00:00:03";
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }
+
+    /// <summary>What the API needs beyond <see cref="TestStack.HostSettings"/>: keys reloaded every second, a key snapshot of its own.</summary>
+    public static Dictionary<string, string?> KeySettings(string queue) => new()
+    {
+        ["Ingest:Keys:RefreshInterval"] = "00:00:01",
+        ["Ingest:Keys:SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{queue}-keys.json"),
+    };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
