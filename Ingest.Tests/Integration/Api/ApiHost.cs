@@ -16,6 +16,7 @@ public sealed class ApiHost : WebApplicationFactory<Program>
 {
     public string Queue { get; } = $"api-test-{Guid.NewGuid():N}";
     readonly Dictionary<string, string?> _settings;
+    readonly List<HttpClient> _clients = [];
 
     public ApiHost(Dictionary<string, string?>? settings = null)
     {
@@ -42,10 +43,22 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings.Where(s => IsSerilog(s.Key))));
     }
 
-    /// <summary>Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load).</summary>
+    /// <summary>An API started for a new source, as most API test classes begin; disposing the host disposes the client.</summary>
+    public static async Task<(ApiHost Api, HttpClient Client, string SourceId, string WriteKey)> StartForNewSourceAsync(Dictionary<string, string?>? settings = null)
+    {
+        var (source, writeKey, _) = await TestSources.CreateAsync();
+        var api = new ApiHost(settings);
+        return (api, await api.StartAsync(writeKey), source, writeKey);
+    }
+
+    /// <summary>
+    /// Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load). The
+    /// client is disposed with the host.
+    /// </summary>
     public async Task<HttpClient> StartAsync(string writeKey)
     {
         var client = CreateClient();
+        _clients.Add(client);
         await Eventually.HoldsAsync(async t =>
         {
             using var request = Track(writeKey, new { userId = "warm-up", @event = "Warmed up" });
@@ -100,6 +113,7 @@ public sealed class ApiHost : WebApplicationFactory<Program>
 
     protected override void Dispose(bool disposing)
     {
+        if (disposing) _clients.ForEach(c => c.Dispose());
         base.Dispose(disposing);
         if (!disposing) return;
         using var connection = Broker().CreateConnectionAsync().GetAwaiter().GetResult();

@@ -12,19 +12,13 @@ public sealed class When_a_server_is_down
     string _key = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_, _key, _) = await TestSources.CreateAsync();
-        _api = new ApiHost(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
-        _client = await _api.StartAsync(_key);
-    }
+    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
 
     [OneTimeTearDown]
     public async Task Stop()
     {
         await TestStack.StackAsync("start-rabbitmq");
         await TestStack.StackAsync("start-postgres");
-        _client.Dispose();
         _api.Dispose();
     }
 

@@ -12,19 +12,10 @@ public sealed class ReadSide
     public static HttpClient Client { get; private set; } = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        var (_, writeKey, _) = await TestSources.CreateAsync();
-        Api = new ApiHost();
-        Client = await Api.StartAsync(writeKey);
-    }
+    public async Task Start() => (Api, Client, _, _) = await ApiHost.StartForNewSourceAsync();
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        Client.Dispose();
-        Api.Dispose();
-    }
+    public void Stop() => Api.Dispose();
 
     /// <summary>A new source with a write and a read key, once the API has loaded its keys (it reloads them every second).</summary>
     public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateSourceAsync()
@@ -37,6 +28,14 @@ public sealed class ReadSide
         }, TimeSpan.FromSeconds(10), () => "the API to load the new source's keys");
         return source;
     }
+
+    /// <summary>Waits until <paramref name="http"/>, an API host of the test's own, has loaded <paramref name="readKey"/>.</summary>
+    public static Task ReadKeyLoadedAsync(HttpClient http, string readKey) =>
+        Eventually.HoldsAsync(async t =>
+        {
+            using var response = await http.SendAsync(Get("/v1/quarantine?limit=1", readKey), t);
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(10), () => "the API to load the new source's keys");
 
     public static HttpRequestMessage Get(string path, string readKey, string? accept = null)
     {
