@@ -23,6 +23,15 @@ public sealed class TestStack
     public static string ConnectionStringFor(string database) =>
         $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={database};Timeout=5;Command Timeout=30";
 
+    /// <summary>The settings that point a host of ours at this run's PostgreSQL and RabbitMQ, sending to or consuming <paramref name="queue"/>.</summary>
+    public static Dictionary<string, string?> HostSettings(string queue) => new()
+    {
+        ["ConnectionStrings:Postgres"] = ConnectionString,
+        ["Ingest:Broker:Host"] = "127.0.0.1",
+        ["Ingest:Broker:Port"] = AmqpPort.ToString(),
+        ["Ingest:Broker:Queue"] = queue,
+    };
+
     [OneTimeSetUp]
     public async Task CreateDatabase()
     {

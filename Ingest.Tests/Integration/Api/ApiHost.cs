@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Dapper;
-using Ingest.Database.Keys;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -18,21 +16,22 @@ public sealed class ApiHost : WebApplicationFactory<Program>
 {
     public string Queue { get; } = $"api-test-{Guid.NewGuid():N}";
     readonly Dictionary<string, string?> _settings;
+    readonly List<HttpClient> _clients = [];
 
     public ApiHost(Dictionary<string, string?>? settings = null)
     {
-        _settings = new()
-        {
-            ["ConnectionStrings:Postgres"] = TestStack.ConnectionString,
-            ["Ingest:Broker:Host"] = "127.0.0.1",
-            ["Ingest:Broker:Port"] = TestStack.AmqpPort.ToString(),
-            ["Ingest:Broker:Queue"] = Queue,
-            ["Ingest:Keys:RefreshInterval"] = "00:00:01",
-            ["Ingest:Keys:SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{Queue}-keys.json"),
-            ["Ingest:Publish:ConfirmTimeout"] = "00:00:03",
-        };
+        _settings = TestStack.HostSettings(Queue);
+        foreach (var (key, value) in KeySettings(Queue)) _settings[key] = value;
+        _settings["Ingest:Publish:ConfirmTimeout"] = "00:00:03";
         foreach (var (key, value) in settings ?? []) _settings[key] = value;
     }
+
+    /// <summary>What the API needs beyond <see cref="TestStack.HostSettings"/>: keys reloaded every second, a key snapshot of its own.</summary>
+    public static Dictionary<string, string?> KeySettings(string queue) => new()
+    {
+        ["Ingest:Keys:RefreshInterval"] = "00:00:01",
+        ["Ingest:Keys:SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{queue}-keys.json"),
+    };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -44,16 +43,28 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings.Where(s => IsSerilog(s.Key))));
     }
 
-    /// <summary>Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load).</summary>
+    /// <summary>An API started for a new source, as most API test classes begin; disposing the host disposes the client.</summary>
+    public static async Task<(ApiHost Api, HttpClient Client, string SourceId, string WriteKey)> StartForNewSourceAsync(Dictionary<string, string?>? settings = null)
+    {
+        var (source, writeKey, _) = await TestSources.CreateAsync();
+        var api = new ApiHost(settings);
+        return (api, await api.StartAsync(writeKey), source, writeKey);
+    }
+
+    /// <summary>
+    /// Waits until the API has loaded its keys and connected to the broker (/health/ready and a first key load). The
+    /// client is disposed with the host.
+    /// </summary>
     public async Task<HttpClient> StartAsync(string writeKey)
     {
         var client = CreateClient();
-        await Eventually.Async(async () =>
+        _clients.Add(client);
+        await Eventually.HoldsAsync(async t =>
         {
             using var request = Track(writeKey, new { userId = "warm-up", @event = "Warmed up" });
-            using var response = await client.SendAsync(request);
+            using var response = await client.SendAsync(request, t);
             return response.IsSuccessStatusCode;
-        }, TimeSpan.FromSeconds(30), "the API to accept a first event");
+        }, TimeSpan.FromSeconds(30), () => "the API to accept a first event");
         await DrainAsync();
         return client;
     }
@@ -82,64 +93,32 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         return events;
     }
 
-    /// <summary>Drains the queue until <paramref name="count"/> events arrived or the deadline passed.</summary>
+    /// <summary>
+    /// Drains the queue until <paramref name="count"/> events arrived or <paramref name="within"/> passed, and returns
+    /// what arrived without failing: the caller asserts on it, and fewer than <paramref name="count"/> may be the point.
+    /// </summary>
     public async Task<List<JsonElement>> EventsOnQueueAsync(int count, TimeSpan? within = null)
     {
         var events = new List<JsonElement>();
-        await Eventually.Async(async () =>
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (true)
         {
             events.AddRange(await DrainAsync());
-            return events.Count >= count;
-        }, within ?? TimeSpan.FromSeconds(10), $"{count} events on the queue", throwOnTimeout: false);
-        return events;
+            if (events.Count >= count || DateTime.UtcNow >= deadline) return events;
+            await Task.Delay(100);
+        }
     }
 
     public static ConnectionFactory Broker() => new() { HostName = "127.0.0.1", Port = TestStack.AmqpPort, UserName = "guest", Password = "guest" };
 
     protected override void Dispose(bool disposing)
     {
+        if (disposing) _clients.ForEach(c => c.Dispose());
         base.Dispose(disposing);
         if (!disposing) return;
         using var connection = Broker().CreateConnectionAsync().GetAwaiter().GetResult();
         using var channel = connection.CreateChannelAsync().GetAwaiter().GetResult();
         channel.QueueDeleteAsync(Queue).GetAwaiter().GetResult();
         channel.ExchangeDeleteAsync(Queue).GetAwaiter().GetResult();
-    }
-}
-
-/// <summary>Sources and keys written straight to the test database, as the admin command does.</summary>
-public static class TestSources
-{
-    public static async Task<(string SourceId, string WriteKey, string ReadKey)> CreateAsync(string[]? origins = null)
-    {
-        var source = $"test-{Guid.NewGuid():N}"[..20];
-        var write = ApiKey.New("write");
-        var read = ApiKey.New("read");
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
-        await conn.ExecuteAsync("insert into sources (id, name, allowed_origins) values (@source, @source, @origins)", new { source, origins = origins ?? [] });
-        await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @source, @Scope)",
-            new[] { (Key: write, Scope: "write"), (Key: read, Scope: "read") }.Select(k => new { Hash = ApiKey.Hash(k.Key), Prefix = k.Key[..10], source, k.Scope }));
-        return (source, write, read);
-    }
-}
-
-public static class Eventually
-{
-    public static async Task Async(Func<Task<bool>> condition, TimeSpan within, string what, bool throwOnTimeout = true)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (HttpRequestException)
-            {
-                // not up yet: ask again until the deadline
-            }
-            await Task.Delay(100);
-        }
-        if (throwOnTimeout) Assert.Fail($"Timed out after {within.TotalSeconds:0} s waiting for {what}.");
     }
 }

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Ingest.Tests.Integration.Worker;
 
@@ -14,59 +11,30 @@ namespace Ingest.Tests.Integration.Api;
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
-    readonly Process _process;
-    readonly ConcurrentQueue<string> _text = new();
-    readonly ConcurrentQueue<JsonElement> _log = new();
+    readonly HostProcess _host;
 
-    ApiProcess(Process process, Uri url, string queue)
+    ApiProcess(HostProcess host, string queue)
     {
-        _process = process;
-        Url = url;
+        _host = host;
         Queue = queue;
     }
 
-    public Uri Url { get; }
+    public Uri Url => _host.Url;
     public string Queue { get; }
-    public bool HasExited => _process.HasExited;
-    public string Output => string.Join('\n', _text);
+    public bool HasExited => _host.HasExited;
+    public string Output => _host.Output;
 
     /// <summary>The request log: one event per request, with RequestMethod, RequestPath, StatusCode and SourceId.</summary>
-    public IEnumerable<JsonElement> Requests => _log.Where(e => e.TryGetProperty("RequestPath", out _));
+    public IEnumerable<JsonElement> Requests => _host.Log.Where(e => e.TryGetProperty("RequestPath", out _));
 
     /// <param name="settings">Environment variables over the defaults below (e.g. Ingest__RateLimit__EventsPerSecond).</param>
     public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? settings = null, CancellationToken ct = default)
     {
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var queue = $"api-process-{Guid.NewGuid():N}";
-        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll")}\"")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var env = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = TestStack.ConnectionString,
-            ["Ingest__Broker__Host"] = "127.0.0.1",
-            ["Ingest__Broker__Port"] = TestStack.AmqpPort.ToString(),
-            ["Ingest__Broker__Queue"] = queue,
-            ["Ingest__Keys__RefreshInterval"] = "00:00:01",
-            ["Ingest__Keys__SnapshotPath"] = Path.Combine(Path.GetTempPath(), $"{queue}-keys.json"),
-            ["ASPNETCORE_URLS"] = url.ToString(),
-            // CLEF on the console whatever the environment, as in production.
-            ["Serilog__WriteTo__Console__Args__formatter__type"] = "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact",
-            // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
-            ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
-        foreach (var (key, value) in env) start.Environment[key] = value;
-
-        var api = new ApiProcess(Process.Start(start)!, url, queue);
-        api._process.OutputDataReceived += (_, e) => api.Capture(e.Data);
-        api._process.ErrorDataReceived += (_, e) => api.Capture(e.Data);
-        api._process.BeginOutputReadLine();
-        api._process.BeginErrorReadLine();
+        var configuration = ApiHost.KeySettings(queue);
+        // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
+        configuration["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug";
+        var api = new ApiProcess(HostProcess.Start("Ingest.Api.dll", queue, configuration, settings), queue);
         await api.ReadyAsync(ct);
         return api;
     }
@@ -74,19 +42,11 @@ public sealed class ApiProcess : IAsyncDisposable
     async Task ReadyAsync(CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
-        await Worker.Eventually.HoldsAsync(async t =>
+        await _host.WaitUntilAsync(async t =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"the API exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync("/health/ready", t);
-                return response.StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false; // not listening yet
-            }
-        }, TimeSpan.FromSeconds(60), () => $"the API was not ready:\n{Output}");
+            using var response = await http.GetAsync("/health/ready", t);
+            return response.StatusCode == HttpStatusCode.OK;
+        }, "the API was not ready");
         ct.ThrowIfCancellationRequested();
     }
 
@@ -94,7 +54,7 @@ public sealed class ApiProcess : IAsyncDisposable
     public (long Resident, long Peak) Memory()
     {
         long resident = 0, peak = 0;
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        foreach (var line in File.ReadLines($"/proc/{_host.Id}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) resident = Kilobytes(line) * 1024;
             else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kilobytes(line) * 1024;
@@ -104,21 +64,6 @@ public sealed class ApiProcess : IAsyncDisposable
 
     static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
 
-    void Capture(string? line)
-    {
-        if (string.IsNullOrWhiteSpace(line)) return;
-        _text.Enqueue(line);
-        if (!line.StartsWith('{')) return;
-        try
-        {
-            _log.Enqueue(JsonDocument.Parse(line).RootElement.Clone());
-        }
-        catch (JsonException)
-        {
-            // not a log event
-        }
-    }
-
     /// <summary>
     /// Waits until the API stores events for this write key: one track event (user "warm-up") answered 200, which also
     /// means it has loaded the key and reached the broker.
@@ -126,47 +71,23 @@ public sealed class ApiProcess : IAsyncDisposable
     public async Task AcceptsAsync(string writeKey)
     {
         using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(10) };
-        await Worker.Eventually.HoldsAsync(async ct =>
+        await _host.WaitUntilAsync(async ct =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"the API exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                using var request = ApiHost.Track(writeKey, new { userId = "warm-up", @event = "Warmed up" });
-                using var response = await http.SendAsync(request, ct);
-                return response.StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), () => $"the API did not accept a first event:\n{Output}");
+            using var request = ApiHost.Track(writeKey, new { userId = "warm-up", @event = "Warmed up" });
+            using var response = await http.SendAsync(request, ct);
+            return response.StatusCode == HttpStatusCode.OK;
+        }, "the API did not accept a first event");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: false);
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _host.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await _host.DisposeAsync();
         await using var connection = await ApiHost.Broker().CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         await channel.QueueDeleteAsync(Queue, ifUnused: false, ifEmpty: false);
         await channel.ExchangeDeleteAsync(Queue);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

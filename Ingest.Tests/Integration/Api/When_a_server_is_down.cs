@@ -12,19 +12,13 @@ public sealed class When_a_server_is_down
     string _key = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_, _key, _) = await TestSources.CreateAsync();
-        _api = new ApiHost(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
-        _client = await _api.StartAsync(_key);
-    }
+    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
 
     [OneTimeTearDown]
     public async Task Stop()
     {
         await TestStack.StackAsync("start-rabbitmq");
         await TestStack.StackAsync("start-postgres");
-        _client.Dispose();
         _api.Dispose();
     }
 
@@ -41,11 +35,11 @@ public sealed class When_a_server_is_down
             Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await down.Content.ReadAsStringAsync());
             Assert.That(down.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
             Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2 + 3)), "the confirm timeout is 2 s; no hang past it");
-            await Eventually.Async(async () =>
+            await Eventually.HoldsAsync(async t =>
             {
-                using var ready = await _client.GetAsync("/health/ready");
+                using var ready = await _client.GetAsync("/health/ready", t);
                 return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
-            }, TimeSpan.FromSeconds(10), "/health/ready to report the broker down");
+            }, TimeSpan.FromSeconds(10), () => "/health/ready to report the broker down");
         }
         finally
         {
@@ -53,11 +47,11 @@ public sealed class When_a_server_is_down
         }
 
         var messageId = Guid.NewGuid().ToString();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }));
+            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }), t);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(60), "a 200 once the broker is back");
+        }, TimeSpan.FromSeconds(60), () => "a 200 once the broker is back");
         var events = await _api.EventsOnQueueAsync(1);
         Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Does.Contain(messageId));
     }

@@ -183,15 +183,15 @@ public sealed class When_bad_requests_are_posted
     public async Task A_revoked_key_is_refused_within_the_refresh_interval()
     {
         var (_, key, _) = await TestSources.CreateAsync();
-        await Eventually.Async(async () => (await Send(ApiHost.Track(key, new { userId = "u1", @event = "E" }))).Status == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(5), "the new key to be loaded");
+        await Eventually.HoldsAsync(async _ => (await Send(ApiHost.Track(key, new { userId = "u1", @event = "E" }))).Status == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5), () => "the new key to be loaded");
         await _api.DrainAsync();
 
         await using (var conn = await TestStack.Database.OpenConnectionAsync())
             await conn.ExecuteAsync("update api_keys set revoked_at = now() where key_prefix = @prefix", new { prefix = key[..10] });
         var revokedAt = DateTime.UtcNow;
-        await Eventually.Async(async () => (await Send(ApiHost.Track(key, new { userId = "u1", @event = "E" }))).Status == HttpStatusCode.Unauthorized,
-            TimeSpan.FromSeconds(5), "the revoked key to be refused");
+        await Eventually.HoldsAsync(async _ => (await Send(ApiHost.Track(key, new { userId = "u1", @event = "E" }))).Status == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(5), () => "the revoked key to be refused");
 
         Assert.That(DateTime.UtcNow - revokedAt, Is.LessThan(TimeSpan.FromSeconds(1 + 2)), "refresh interval 1 s, plus a margin for a loaded machine");
         await _api.DrainAsync();
@@ -210,8 +210,8 @@ public sealed class When_bad_requests_are_posted
                 new { hash = ApiKey.Hash(key), prefix = key[..10], limited });
         }
         var batch = Enumerable.Range(0, 2500).Select(_ => new { type = "track", userId = "u", @event = "E" });
-        await Eventually.Async(async () => (await Send(ApiHost.Post("/v1/batch", new { batch }, key))).Status == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(5), "the first batch within the burst");
+        await Eventually.HoldsAsync(async _ => (await Send(ApiHost.Post("/v1/batch", new { batch }, key))).Status == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5), () => "the first batch within the burst");
 
         using var response = await _client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "One too many" }));
 

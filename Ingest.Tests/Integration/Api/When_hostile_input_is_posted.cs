@@ -17,19 +17,10 @@ public sealed class When_hostile_input_is_posted
     string _key = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_, _key, _) = await TestSources.CreateAsync();
-        _api = new ApiHost();
-        _client = await _api.StartAsync(_key);
-    }
+    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync();
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _api.Dispose();
-    }
+    public void Stop() => _api.Dispose();
 
     [SetUp]
     public async Task EmptyQueue() => await _api.DrainAsync();

@@ -27,11 +27,11 @@ public sealed class When_keys_are_managed_from_the_command_line
 
         Assert.That(key, Does.StartWith("wk_").And.Length.GreaterThan(40));
         Assert.That(listed, Does.Contain(key[..10]).And.Not.Contain(key), "a listing names the key by its prefix, never in full");
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "After revoke" }));
+            using var response = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "After revoke" }), t);
             return response.StatusCode == HttpStatusCode.Unauthorized;
-        }, TimeSpan.FromSeconds(5), "the revoked key to be refused");
+        }, TimeSpan.FromSeconds(5), () => "the revoked key to be refused");
     }
 
     [Test]

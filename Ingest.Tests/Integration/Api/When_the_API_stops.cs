@@ -37,14 +37,3 @@ public sealed class When_the_API_stops
         Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Is.SupersetOf(confirmed));
     }
 }
-
-static class LifetimeExtensions
-{
-    public static Task StopApplicationAsync(this IHostApplicationLifetime lifetime)
-    {
-        var stopped = new TaskCompletionSource();
-        lifetime.ApplicationStopped.Register(() => stopped.TrySetResult());
-        lifetime.StopApplication();
-        return stopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
-    }
-}

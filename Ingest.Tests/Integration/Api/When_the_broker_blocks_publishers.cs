@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
 
 namespace Ingest.Tests.Integration.Api;
 
@@ -15,23 +14,17 @@ public sealed class When_the_broker_blocks_publishers
     string _key = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
+    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync(new()
     {
-        (_, _key, _) = await TestSources.CreateAsync();
-        _api = new ApiHost(new()
-        {
-            ["Ingest:Publish:MaxPendingBytes"] = (1024 * 1024).ToString(),
-            ["Ingest:Publish:MaxInFlightMessages"] = "1",
-            ["Ingest:Publish:ConfirmTimeout"] = "00:00:20",
-        });
-        _client = await _api.StartAsync(_key);
-    }
+        ["Ingest:Publish:MaxPendingBytes"] = (1024 * 1024).ToString(),
+        ["Ingest:Publish:MaxInFlightMessages"] = "1",
+        ["Ingest:Publish:ConfirmTimeout"] = "00:00:20",
+    });
 
     [OneTimeTearDown]
     public async Task Stop()
     {
         await TestStack.StackAsync("unblock-rabbitmq");
-        _client.Dispose();
         _api.Dispose();
     }
 

@@ -16,11 +16,11 @@ public sealed class When_the_key_snapshot_cannot_be_written
             using var client = await api.StartAsync(key);
 
             var (_, newKey, _) = await TestSources.CreateAsync();
-            await Eventually.Async(async () =>
+            await Eventually.HoldsAsync(async t =>
             {
-                using var response = await client.SendAsync(ApiHost.Track(newKey, new { userId = "u1", @event = "New key" }));
+                using var response = await client.SendAsync(ApiHost.Track(newKey, new { userId = "u1", @event = "New key" }), t);
                 return response.StatusCode == HttpStatusCode.OK;
-            }, TimeSpan.FromSeconds(10), "the key created after start to be accepted (refresh interval 1 s)");
+            }, TimeSpan.FromSeconds(10), () => "the key created after start to be accepted (refresh interval 1 s)");
             using var old = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "Old key" }));
             Assert.That(old.StatusCode, Is.EqualTo(HttpStatusCode.OK), await old.Content.ReadAsStringAsync());
         }

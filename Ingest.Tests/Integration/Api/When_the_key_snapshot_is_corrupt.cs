@@ -26,11 +26,11 @@ public sealed class When_the_key_snapshot_is_corrupt
             Assert.That(await refused.Content.ReadAsStringAsync(), Does.Contain("Keys not loaded"));
 
             await TestStack.StackAsync("start-postgres");
-            await Eventually.Async(async () =>
+            await Eventually.HoldsAsync(async t =>
             {
-                using var response = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "After the database returned" }));
+                using var response = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "After the database returned" }), t);
                 return response.StatusCode == HttpStatusCode.OK;
-            }, TimeSpan.FromSeconds(30), "a 200 once PostgreSQL is back");
+            }, TimeSpan.FromSeconds(30), () => "a 200 once PostgreSQL is back");
         }
         finally
         {

@@ -10,19 +10,10 @@ public sealed class When_valid_events_are_posted
     string _source = null!, _key = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_source, _key, _) = await TestSources.CreateAsync();
-        _api = new ApiHost();
-        _client = await _api.StartAsync(_key);
-    }
+    public async Task Start() => (_api, _client, _source, _key) = await ApiHost.StartForNewSourceAsync();
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _api.Dispose();
-    }
+    public void Stop() => _api.Dispose();
 
     static object Body(string type) => type switch
     {

@@ -74,7 +74,7 @@ public sealed class When_real_client_libraries_send_events
         await using var conn = await TestStack.Database.OpenConnectionAsync(ct);
         async Task<List<(int Seq, string Type, string? Name, string UserId)>> Stored(CancellationToken t) =>
             (await conn.QueryAsync<(int, string, string?, string)>(new CommandDefinition(StoredEventsOfRun, new { source }, cancellationToken: t))).ToList();
-        await Worker.Eventually.HoldsAsync(async t => (await Stored(t)).Count >= expected.Count, TimeSpan.FromSeconds(60),
+        await Eventually.HoldsAsync(async t => (await Stored(t)).Count >= expected.Count, TimeSpan.FromSeconds(60),
             () => $"{expected.Count} events stored");
         Assert.That(await Stored(ct), Is.EquivalentTo(expected), "each event stored once, with its type, name and user");
 

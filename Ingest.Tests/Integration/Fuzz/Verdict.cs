@@ -12,10 +12,3 @@ public enum Verdict
     /// <summary>Refused by the contract (NUL, not Unicode, a number jsonb cannot hold, a wrong type): never accepted.</summary>
     Refuse,
 }
-
-public static class Verdicts
-{
-    public static Verdict Worst(this Verdict a, Verdict b) => a > b ? a : b;
-
-    public static Verdict Worst(this IEnumerable<Verdict> verdicts) => verdicts.Aggregate(Verdict.Accept, Worst);
-}

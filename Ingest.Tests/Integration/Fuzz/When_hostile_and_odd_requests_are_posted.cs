@@ -99,12 +99,12 @@ public sealed class When_hostile_and_odd_requests_are_posted
 
     /// <summary>Posts a first event with the key until the API has loaded it.</summary>
     static async Task WaitUntilAcceptedAsync(HttpClient http, string key, CancellationToken ct) =>
-        await Api.Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async _ =>
         {
             using var request = ApiHost.Track(key, new { userId = "fuzz", @event = "Key loaded", messageId = ProbeId });
             using var response = await http.SendAsync(request, ct);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(30), "the API to accept the new key");
+        }, TimeSpan.FromSeconds(30), () => "the API to accept the new key");
 
     const string ProbeId = "fuzz-key-probe";
 

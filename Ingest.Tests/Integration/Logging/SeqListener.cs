@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -74,7 +73,11 @@ public sealed class SeqListener : IAsyncDisposable
     /// <summary>Polls until the condition holds over the received events, or fails the test at the deadline.</summary>
     public async Task<IReadOnlyList<JsonElement>> WaitForEventsAsync(Func<IReadOnlyList<JsonElement>, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await Eventually.HoldsAsync(() => condition(Events), timeout, cancellationToken, () => $"{Events.Count} events received in {Requests.Count} requests:\n" + string.Join('\n', Events.Select(Describe)));
+        await Eventually.HoldsAsync(_ =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(condition(Events));
+        }, timeout, () => $"{Events.Count} events received in {Requests.Count} requests:\n" + string.Join('\n', Events.Select(Describe)));
         return Events;
     }
 
@@ -112,19 +115,5 @@ public sealed class SeqListener : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>Polling with a deadline, in place of sleeps that stand in for a condition.</summary>
-public static class Eventually
-{
-    public static async Task HoldsAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken, Func<string>? state = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Condition not met within {timeout}. {state?.Invoke()}");
-            await Task.Delay(10, cancellationToken);
-        }
     }
 }

@@ -70,7 +70,8 @@ public sealed class When_seq_is_down_in_durable_mode
         {
             before = await RequestAsync(first, run + "-first", 50, ct);
             // Every request logged (the console sink writes each event just before the Seq sink appends it to the buffer)…
-            await Eventually.HoldsAsync(() => before.All(p => first.Requests.Any(e => PathOf(e) == p)), TimeSpan.FromSeconds(20), ct);
+            await Eventually.HoldsAsync(_ => Task.FromResult(before.All(p => first.Requests.Any(e => PathOf(e) == p))), TimeSpan.FromSeconds(20),
+                () => "the first API to log every request on its console");
             await Task.Delay(500, ct);
             await first.KillAsync(); // …then SIGKILL: no shutdown, no flush
         }

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Dapper;
 using Ingest.Contracts;
-using Ingest.Tests.Integration.Api;
 
 namespace Ingest.Tests.Integration.Queries;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Dapper;
 using Ingest.Tests.Integration.Api;
 
@@ -21,11 +20,7 @@ public sealed class When_a_tailing_client_reads_too_slowly
         var (source, writeKey, readKey) = await TestSources.CreateAsync();
         using var api = new ApiHost(new() { ["Ingest:Queries:StreamClientBuffer"] = "100" });
         using var http = await api.StartAsync(writeKey);
-        await Eventually.Async(async () =>
-        {
-            using var response = await http.SendAsync(ReadSide.Get("/v1/quarantine?limit=1", readKey));
-            return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(10), "the API to load the new source's keys");
+        await ReadSide.ReadKeyLoadedAsync(http, readKey);
 
         var received = new List<long>();
         string lastEventId;

@@ -1,5 +1,5 @@
 using Dapper;
-using Ingest.Tests.Integration.Api;
+using Npgsql;
 
 namespace Ingest.Tests.Integration.Queries;
 
@@ -16,11 +16,7 @@ public sealed class When_a_transaction_commits_after_newer_ones_were_tailed
         await using var client = await SseClient.OpenAsync("/v1/events/stream", readKey);
         await using var slow = await TestStack.Database.OpenConnectionAsync();
         await using var tx = await slow.BeginTransactionAsync();
-        var late = StoredEvent.Track(source, "Late", "u1", DateTime.UtcNow);
-        late.Id = await slow.ExecuteScalarAsync<long>("""
-            insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at)
-            values (@SourceId, @MessageId, 'track', 'Late', 'u1', now(), now()) returning id
-            """, new { late.SourceId, late.MessageId }, tx);
+        var late = await InsertLateAsync(tx, source);
 
         var newer = StoredEvent.Track(source, "Newer", "u1", DateTime.UtcNow);
         await StoredEvent.InsertAsync([newer]);
@@ -45,11 +41,7 @@ public sealed class When_a_transaction_commits_after_newer_ones_were_tailed
         var (source, _, readKey) = await ReadSide.CreateSourceAsync();
         await using var slow = await TestStack.Database.OpenConnectionAsync();
         await using var tx = await slow.BeginTransactionAsync();
-        var late = StoredEvent.Track(source, "Late", "u1", DateTime.UtcNow);
-        late.Id = await slow.ExecuteScalarAsync<long>("""
-            insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at)
-            values (@SourceId, @MessageId, 'track', 'Late', 'u1', now(), now()) returning id
-            """, new { late.SourceId, late.MessageId }, tx);
+        var late = await InsertLateAsync(tx, source);
 
         SseClient.Message lastSeen;
         var newer = StoredEvent.Track(source, "Newer", "u1", DateTime.UtcNow);
@@ -66,5 +58,18 @@ public sealed class When_a_transaction_commits_after_newer_ones_were_tailed
         var after = StoredEvent.Track(source, "After", "u1", DateTime.UtcNow);
         await StoredEvent.InsertAsync([after]);
         Assert.That((await again.NextAsync(TimeSpan.FromSeconds(5))).Id, Is.EqualTo(after.Id), "and not the newer row again");
+    }
+
+    const string InsertLate = """
+        insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at)
+        values (@SourceId, @MessageId, 'track', 'Late', 'u1', now(), now()) returning id
+        """;
+
+    /// <summary>A track event "Late" inserted in <paramref name="tx"/>, left open: its id is taken now, its row is seen only once it commits.</summary>
+    static async Task<StoredEvent> InsertLateAsync(NpgsqlTransaction tx, string source)
+    {
+        var late = StoredEvent.Track(source, "Late", "u1", DateTime.UtcNow);
+        late.Id = await tx.Connection!.ExecuteScalarAsync<long>(InsertLate, new { late.SourceId, late.MessageId }, tx);
+        return late;
     }
 }

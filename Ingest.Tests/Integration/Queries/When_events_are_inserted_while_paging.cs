@@ -1,4 +1,3 @@
-using Ingest.Tests.Integration.Api;
 
 namespace Ingest.Tests.Integration.Queries;
 

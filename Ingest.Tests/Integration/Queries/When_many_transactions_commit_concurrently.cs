@@ -1,5 +1,4 @@
 using Dapper;
-using Ingest.Tests.Integration.Api;
 
 namespace Ingest.Tests.Integration.Queries;
 

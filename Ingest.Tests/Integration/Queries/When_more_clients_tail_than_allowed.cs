@@ -12,11 +12,7 @@ public sealed class When_more_clients_tail_than_allowed
         var (source, writeKey, readKey) = await TestSources.CreateAsync();
         using var api = new ApiHost(new() { ["Ingest:Queries:MaxStreamConnections"] = "2" });
         using var http = await api.StartAsync(writeKey);
-        await Eventually.Async(async () =>
-        {
-            using var response = await http.SendAsync(ReadSide.Get("/v1/quarantine?limit=1", readKey));
-            return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(10), "the API to load the new source's keys");
+        await ReadSide.ReadKeyLoadedAsync(http, readKey);
 
         await using var first = await SseClient.OpenAsync("/v1/events/stream", readKey, api: http);
         await using var second = await SseClient.OpenAsync("/v1/events/stream?event=Capped", readKey, api: http);
@@ -35,10 +31,10 @@ public sealed class When_more_clients_tail_than_allowed
         Assert.That((await second.NextAsync(TimeSpan.FromSeconds(5))).Id, Is.EqualTo(stored.Id), "the second client streams on");
 
         await first.DisposeAsync();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var again = await http.SendAsync(ReadSide.Get("/v1/events/stream", readKey, "text/event-stream"), HttpCompletionOption.ResponseHeadersRead);
+            using var again = await http.SendAsync(ReadSide.Get("/v1/events/stream", readKey, "text/event-stream"), HttpCompletionOption.ResponseHeadersRead, t);
             return again.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(10), "a place to free up once a client leaves");
+        }, TimeSpan.FromSeconds(10), () => "a place to free up once a client leaves");
     }
 }

@@ -1,4 +1,3 @@
-using Ingest.Tests.Integration.Api;
 
 namespace Ingest.Tests.Integration.Queries;
 
@@ -20,11 +19,11 @@ public sealed class When_the_database_goes_away_under_a_tail
             await TestStack.StackAsync("start-postgres");
         }
         var stored = StoredEvent.Track(source, "Back", "u1", DateTime.UtcNow);
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async _ =>
         {
             try { await StoredEvent.InsertAsync([stored]); return true; }
             catch (Npgsql.NpgsqlException) { return false; }
-        }, TimeSpan.FromSeconds(30), "PostgreSQL to accept the row");
+        }, TimeSpan.FromSeconds(30), () => "PostgreSQL to accept the row");
         Assert.That((await client.NextAsync(TimeSpan.FromSeconds(15))).Id, Is.EqualTo(stored.Id));
     }
 }

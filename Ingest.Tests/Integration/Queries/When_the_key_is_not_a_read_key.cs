@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Ingest.Tests.Integration.Api;
 
 namespace Ingest.Tests.Integration.Queries;
 

@@ -160,5 +160,3 @@ public sealed class EventSender : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _bus.StopAsync(CancellationToken.None);
 }
-
-public sealed record TransactionRow(Guid Id, string Status, int BrokerMessages, int Events, int Inserted, int Duplicates, int Quarantined, int Attempt, string? Error);

@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace Ingest.Tests.Integration.Worker;
 
-/// <summary>What the worker logged and recorded through a <see cref="FaultDrill"/>.</summary>
-public sealed record FaultOutcome(IReadOnlyList<JsonElement> FailedLog, IReadOnlyList<TransactionRow> Transactions);
-
 /// <summary>
 /// The drill of every test whose database fails for a reason that is not the data's: a worker (retry delays of
 /// 100 ms to 1 s) stores events; the fault comes; events keep arriving while the worker fails with

@@ -27,7 +27,7 @@ public sealed class When_events_arrive_through_the_API
         await using var conn = await TestStack.Database.OpenConnectionAsync(ct);
         async Task<List<string>> Stored() => (await conn.QueryAsync<string>(new CommandDefinition(
             "select message_id from events where source_id = @source and message_id like 'api-%'", new { source }, cancellationToken: ct))).ToList();
-        await Api.Eventually.Async(async () => (await Stored()).Count >= 10_000, TimeSpan.FromSeconds(60), "10,000 events stored");
+        await Eventually.HoldsAsync(async _ => (await Stored()).Count >= 10_000, TimeSpan.FromSeconds(60), () => "10,000 events stored");
         var stored = await Stored();
         Assert.That(stored, Is.EquivalentTo(ids), "each posted event stored exactly once");
         var transactions = await EventSender.TransactionsOfAsync(worker, ct);

@@ -3,7 +3,7 @@ using Ingest.Api.Tracking;
 
 namespace Ingest.Tests.Unit.Api;
 
-public sealed class SegmentMessageTests
+public sealed class When_a_segment_message_is_read
 {
     static readonly SegmentMessage.Envelope Envelope = new("shop", new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
 
@@ -11,7 +11,7 @@ public sealed class SegmentMessageTests
         SegmentMessage.Read(JsonDocument.Parse(json).RootElement, type, envelope ?? Envelope, position);
 
     [Test]
-    public void Read_ValidTrack_KeepsEveryFieldAndTakesTheSourceFromTheEnvelope()
+    public void A_valid_track_keeps_every_field_and_takes_the_source_from_the_envelope()
     {
         var (e, errors) = Read("""{"userId":"u1","anonymousId":"a1","event":"Bought","messageId":"m1","properties":{"price":9.5},"context":{"ip":"1.2.3.4"},"integrations":{"All":false},"sourceId":"spoofed"}""");
 
@@ -25,7 +25,7 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_NoMessageId_DerivesOneFromSourceBodyAndPosition()
+    public void A_missing_messageId_is_derived_from_the_source_the_body_and_the_position()
     {
         const string body = """{"userId":"u1","event":"E"}""";
         string Id(string source, string json, int position) =>
@@ -39,7 +39,7 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_NumericUserId_IsAcceptedAsItsText()
+    public void A_numeric_userId_is_accepted_as_its_text()
     {
         Assert.That(Read("""{"userId":42,"event":"E"}""").Event!.UserId, Is.EqualTo("42"));
     }
@@ -55,7 +55,7 @@ public sealed class SegmentMessageTests
     [TestCase("""{"userId":"u","event":"E","sentAt":"soon"}""", "track", "sentAt")]
     [TestCase("""{"userId":"u","event":"E"}""", null, "type")]
     [TestCase("""{"type":"purchase","userId":"u"}""", null, "type")]
-    public void Read_Invalid_NamesTheField(string json, string? type, string field)
+    public void An_invalid_message_is_refused_naming_the_field(string json, string? type, string field)
     {
         var (e, errors) = Read(json, type);
 
@@ -64,7 +64,7 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_IdLongerThan255_IsRefused()
+    public void An_id_longer_than_255_is_refused()
     {
         var (_, errors) = Read($$"""{"userId":"{{new string('u', 256)}}","event":"E"}""");
 
@@ -72,7 +72,7 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_NulInANestedPropertyName_NamesItsPath()
+    public void A_nul_in_a_nested_property_name_is_refused_naming_its_path()
     {
         var (_, errors) = Read("""{"userId":"u","event":"E","properties":{"cart":[{"a\u0000":1}]}}""");
 
@@ -80,7 +80,7 @@ public sealed class SegmentMessageTests
     }
 
     [Test]
-    public void Read_BatchItem_TakesTheBatchContextAndSentAt()
+    public void A_batch_item_takes_the_batch_context_and_sentAt()
     {
         var batch = JsonDocument.Parse("""{"sentAt":"2026-11-22T09:00:10Z","context":{"library":{"name":"x"}}}""").RootElement;
         var envelope = Envelope with { BatchSentAt = batch.GetProperty("sentAt").GetDateTimeOffset(), BatchContext = batch.GetProperty("context") };

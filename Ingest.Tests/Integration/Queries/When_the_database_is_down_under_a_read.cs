@@ -4,7 +4,7 @@ using Ingest.Tests.Integration.Api;
 namespace Ingest.Tests.Integration.Queries;
 
 /// <summary>PostgreSQL stops under the running API: the read side says so, the write side goes on.</summary>
-public sealed class When_the_database_is_down
+public sealed class When_the_database_is_down_under_a_read
 {
     static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/events/stream"];
 
@@ -34,10 +34,10 @@ public sealed class When_the_database_is_down
             await TestStack.StackAsync("start-postgres");
         }
         await ReadSide.Api.DrainAsync();
-        await Eventually.Async(async () =>
+        await Eventually.HoldsAsync(async t =>
         {
-            using var response = await ReadSide.Client.SendAsync(ReadSide.Get("/v1/events", readKey));
+            using var response = await ReadSide.Client.SendAsync(ReadSide.Get("/v1/events", readKey), t);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(30), "the read side to answer again once PostgreSQL is back");
+        }, TimeSpan.FromSeconds(30), () => "the read side to answer again once PostgreSQL is back");
     }
 }

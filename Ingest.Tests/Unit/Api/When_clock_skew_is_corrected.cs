@@ -2,12 +2,12 @@ using Ingest.Api.Tracking;
 
 namespace Ingest.Tests.Unit.Api;
 
-public sealed class ClockSkewTests
+public sealed class When_clock_skew_is_corrected
 {
     static readonly DateTimeOffset ReceivedAt = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
     [Test]
-    public void Correct_ClientClockBehind_KeepsTheGapBetweenEventAndSend()
+    public void A_client_clock_behind_keeps_the_gap_between_event_and_send()
     {
         var clientNow = ReceivedAt.AddHours(-7);
 
@@ -18,7 +18,7 @@ public sealed class ClockSkewTests
     }
 
     [Test]
-    public void Correct_NoSentAt_TrustsTheTimestamp()
+    public void The_timestamp_is_trusted_without_a_sentAt()
     {
         var (timestamp, _) = ClockSkew.Correct(ReceivedAt.AddDays(-2), null, ReceivedAt)!.Value;
 
@@ -26,25 +26,25 @@ public sealed class ClockSkewTests
     }
 
     [Test]
-    public void Correct_NoTimestamp_UsesReceivedAt()
+    public void The_receive_time_is_used_without_a_timestamp()
     {
         Assert.That(ClockSkew.Correct(null, ReceivedAt.AddSeconds(-1), ReceivedAt), Is.EqualTo((ReceivedAt, false)));
     }
 
     [Test]
-    public void Correct_MoreThanADayAhead_ClampsToReceivedAtAndFlags()
+    public void A_timestamp_more_than_a_day_ahead_is_clamped_to_the_receive_time_and_flagged()
     {
         Assert.That(ClockSkew.Correct(ReceivedAt.AddHours(25), null, ReceivedAt), Is.EqualTo((ReceivedAt, true)));
     }
 
     [Test]
-    public void Correct_JustUnderADayAhead_IsKept()
+    public void A_timestamp_just_under_a_day_ahead_is_kept()
     {
         Assert.That(ClockSkew.Correct(ReceivedAt.AddHours(23), null, ReceivedAt), Is.EqualTo((ReceivedAt.AddHours(23), false)));
     }
 
     [Test]
-    public void Correct_OffsetTimestamp_IsReturnedInUtc()
+    public void A_timestamp_with_an_offset_is_returned_in_utc()
     {
         var (timestamp, _) = ClockSkew.Correct(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(2)), null, ReceivedAt)!.Value;
 
@@ -53,7 +53,7 @@ public sealed class ClockSkewTests
     }
 
     [Test]
-    public void Correct_TimestampInYearOneSentInYear9999_IsOutsideTheCalendar()
+    public void A_timestamp_in_year_one_sent_in_year_9999_is_outside_the_calendar()
     {
         var correction = ClockSkew.Correct(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, ReceivedAt);
 

@@ -3,14 +3,14 @@ using Ingest.Api.Tracking;
 
 namespace Ingest.Tests.Unit.Api;
 
-public sealed class LegacyAnalyticsTests
+public sealed class When_a_legacy_analytics_body_is_read
 {
     static readonly SegmentMessage.Envelope Envelope = new("pennlabs", new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
 
     static Ingestion.MessagesRead Read(string json) => LegacyAnalytics.Read(JsonDocument.Parse(json).RootElement, Envelope);
 
     [Test]
-    public void Read_EachItem_BecomesATrackEventOfThePennkey()
+    public void Each_item_becomes_a_track_event_of_the_pennkey()
     {
         var read = Read("""{"product":7,"pennkey":"bob","timestamp":1763800000,"data":[{"key":"a","value":"1"},{"key":"b","value":{"n":2},"timestamp":1763800001}]}""");
 
@@ -22,7 +22,7 @@ public sealed class LegacyAnalyticsTests
     }
 
     [Test]
-    public void Read_NullPennkey_IsAnAnonymousEvent()
+    public void A_null_pennkey_makes_an_anonymous_event()
     {
         var e = Read("""{"product":0,"pennkey":null,"timestamp":1763800000,"data":[{"key":"a","value":"1"}]}""").Events.Single();
 
@@ -35,7 +35,7 @@ public sealed class LegacyAnalyticsTests
     [TestCase("""{"product":1,"pennkey":"b","timestamp":"noon","data":[{"key":"a"}]}""", "timestamp")]
     [TestCase("""{"product":1,"pennkey":"b","timestamp":1,"data":[]}""", "data")]
     [TestCase("""{"product":1,"pennkey":5,"timestamp":1,"data":[{"key":"a"}]}""", "pennkey")]
-    public void Read_InvalidBody_NamesTheField(string json, string field)
+    public void An_invalid_body_is_refused_naming_the_field(string json, string field)
     {
         var read = Read(json);
 
@@ -44,7 +44,7 @@ public sealed class LegacyAnalyticsTests
     }
 
     [Test]
-    public void Read_ItemWithoutKey_IsRejectedAloneByIndex()
+    public void An_item_without_a_key_is_refused_alone_by_its_index()
     {
         var read = Read("""{"product":1,"pennkey":"b","timestamp":1763800000,"data":[{"key":"a"},{"value":"x"}]}""");
 

@@ -1,0 +1,36 @@
+using Dapper;
+
+namespace Ingest.Tests.Integration.Queries;
+
+/// <summary>An event row as a test writes it straight into the events table (storage is the worker's business).</summary>
+public sealed record StoredEvent(string SourceId, string MessageId, string Type, string? Event, string? UserId, string? AnonymousId, DateTime Timestamp)
+{
+    public long Id { get; set; }
+
+    const string InsertEvents = """
+        insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, properties)
+        select s, m, t, e, u, a, ts, ts, jsonb_build_object('n', m)
+        from unnest(@Sources, @MessageIds, @Types, @Events, @UserIds, @AnonymousIds, @Timestamps) as x(s, m, t, e, u, a, ts)
+        returning id, message_id
+        """;
+
+    /// <summary>Inserts the events in one statement and sets their ids.</summary>
+    public static async Task InsertAsync(IReadOnlyList<StoredEvent> events)
+    {
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        var ids = (await conn.QueryAsync<(long Id, string MessageId)>(InsertEvents, new
+        {
+            Sources = events.Select(e => e.SourceId).ToArray(),
+            MessageIds = events.Select(e => e.MessageId).ToArray(),
+            Types = events.Select(e => e.Type).ToArray(),
+            Events = events.Select(e => e.Event).ToArray(),
+            UserIds = events.Select(e => e.UserId).ToArray(),
+            AnonymousIds = events.Select(e => e.AnonymousId).ToArray(),
+            Timestamps = events.Select(e => e.Timestamp).ToArray(),
+        })).ToDictionary(r => r.MessageId, r => r.Id);
+        foreach (var e in events) e.Id = ids[e.MessageId];
+    }
+
+    public static StoredEvent Track(string sourceId, string name, string? userId, DateTime timestamp, string? anonymousId = null) =>
+        new(sourceId, Guid.NewGuid().ToString(), "track", name, userId, anonymousId, timestamp);
+}
