@@ -39,7 +39,7 @@ public static class KeyAuthentication
         builder.Services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, KeyAuthenticationHandler>(Scheme, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Write, p => p.RequireAssertion(c => c.User.HasClaim(ScopeClaim, Write)
-                || c.Resource is HttpContext http && KeyAuthenticationHandler.PresentedKey(http.Request) is null))
+                || c.Resource is HttpContext http && KeyAuthenticationHandler.PresentedKey(http.Request, queryAllowed: true) is null))
             .AddPolicy(Read, p => p.RequireClaim(ScopeClaim, Read));
         return builder;
     }
@@ -68,6 +68,8 @@ public static class KeyAuthentication
             (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is a write key; the read side needs a read key of the same source."),
             _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
         };
+        // RFC 9110 wants a challenge with every 401; Bearer, not Basic, so that a browser's fetch never pops up a password dialog.
+        if (status == 401) response.Headers.WWWAuthenticate = "Bearer realm=\"ingest\"";
         return TypedResults.Problem(detail, statusCode: status, title: title);
     }
 }

@@ -8,7 +8,7 @@ namespace Ingest.Api.Keys;
 
 /// <summary>
 /// Reads a request's key from <c>Authorization: Bearer</c>, from HTTP Basic with the key as user name (what Segment's
-/// libraries send: <c>writeKey:</c>) or from <c>?writeKey=</c> (beacons cannot set headers), and finds it in the
+/// libraries send: <c>writeKey:</c>) or from <c>?writeKey=</c> (beacons cannot set headers; write endpoints only), and finds it in the
 /// <see cref="KeyStore"/>. A refusal is a problem worded for the scope the endpoint's policy needs (Exceptionless's
 /// ApiKeyAuthenticationHandler is the model).
 /// </summary>
@@ -17,7 +17,8 @@ public sealed class KeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchem
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (PresentedKey(Request) is not { } presented) return Task.FromResult(AuthenticateResult.NoResult());
+        if (PresentedKey(Request, queryAllowed: RequiredScope == KeyAuthentication.Write) is not { } presented)
+            return Task.FromResult(AuthenticateResult.NoResult());
         var (key, failure) = keys.Authenticate(presented);
         return Task.FromResult(key is null
             ? AuthenticateResult.Fail(failure.ToString()!)
@@ -38,10 +39,13 @@ public sealed class KeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchem
 
     string RequiredScope => Context.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>()?.Policy ?? KeyAuthentication.Read;
 
-    /// <summary>The key of the Authorization header or of the query string; null when there is none.</summary>
-    public static string? PresentedKey(HttpRequest request)
+    /// <summary>
+    /// The key of the Authorization header or, for the write side only, of the query string; null when there is none.
+    /// A read key is never taken from a URL, which ends up in browser history, proxy logs and Referer headers.
+    /// </summary>
+    public static string? PresentedKey(HttpRequest request, bool queryAllowed)
     {
-        var key = FromAuthorizationHeader(request.Headers.Authorization.ToString()) ?? request.Query["writeKey"].ToString();
+        var key = FromAuthorizationHeader(request.Headers.Authorization.ToString()) ?? (queryAllowed ? request.Query["writeKey"].ToString() : "");
         return key.Length > 0 ? key : null;
     }
 

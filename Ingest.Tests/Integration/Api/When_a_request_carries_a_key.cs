@@ -69,4 +69,15 @@ public sealed class When_a_request_carries_a_key
         Assert.That(await SendAsync(ApiHost.Post("/v1/track", Event)), Is.EqualTo((HttpStatusCode.Unauthorized, "Missing write key")));
         Assert.That((await SendAsync(ApiHost.Post("/v1/track", """{"userId": """))).Status, Is.EqualTo(HttpStatusCode.BadRequest));
     }
+
+    [Test]
+    public async Task A_read_key_in_a_url_is_not_taken_and_the_401_carries_a_bearer_challenge()
+    {
+        using var response = await _client.GetAsync($"/v1/events?writeKey={_readKey}");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer realm=\"ingest\""));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        request.Headers.Authorization = new("Bearer", _readKey);
+        Assert.That(await SendAsync(request), Is.EqualTo((HttpStatusCode.OK, (string?)null)));
+    }
 }

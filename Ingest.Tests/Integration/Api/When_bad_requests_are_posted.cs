@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
-using Dapper;
 using Ingest.Database.Keys;
 
 namespace Ingest.Tests.Integration.Api;
@@ -187,8 +185,7 @@ public sealed class When_bad_requests_are_posted
             TimeSpan.FromSeconds(5), () => "the new key to be loaded");
         await _api.DrainAsync();
 
-        await using (var conn = await TestStack.Database.OpenConnectionAsync())
-            await conn.ExecuteAsync("update api_keys set revoked_at = now() where key_prefix = @prefix", new { prefix = key[..10] });
+        await KeyRecords.RevokeAsync(TestStack.Database, key, CancellationToken.None);
         var revokedAt = DateTime.UtcNow;
         await Eventually.HoldsAsync(async _ => (await Send(ApiHost.Track(key, new { userId = "u1", @event = "E" }))).Status == HttpStatusCode.Unauthorized,
             TimeSpan.FromSeconds(5), () => "the revoked key to be refused");
@@ -202,13 +199,8 @@ public sealed class When_bad_requests_are_posted
     {
         // A source limited to 5 events a second, burst 2 s = at least 2500 tokens (a whole batch): spend them, then one more.
         var limited = $"{_source}-limited";
-        var key = ApiKey.New("write");
-        await using (var conn = await TestStack.Database.OpenConnectionAsync())
-        {
-            await conn.ExecuteAsync("insert into sources (id, name) values (@limited, @limited)", new { limited });
-            await conn.ExecuteAsync("insert into api_keys (key_hash, key_prefix, source_id, scope) values (@hash, @prefix, @limited, 'write')",
-                new { hash = ApiKey.Hash(key), prefix = key[..10], limited });
-        }
+        await KeyRecords.AddSourceAsync(TestStack.Database, limited, limited, [], CancellationToken.None);
+        var key = await KeyRecords.CreateKeyAsync(TestStack.Database, limited, "write", CancellationToken.None);
         var batch = Enumerable.Range(0, 2500).Select(_ => new { type = "track", userId = "u", @event = "E" });
         await Eventually.HoldsAsync(async _ => (await Send(ApiHost.Post("/v1/batch", new { batch }, key))).Status == HttpStatusCode.OK,
             TimeSpan.FromSeconds(5), () => "the first batch within the burst");
