@@ -189,7 +189,11 @@ public static class PublishingExtensions
     {
         var broker = builder.AddBrokerOptions();
         builder.Services.AddOptions<PublishOptions>().BindConfiguration(PublishOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(broker)));
+        builder.Services.AddMassTransit(x =>
+        {
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false); // on premises: nothing leaves for MassTransit's usage telemetry
+            x.UsingRabbitMq((_, cfg) => cfg.Host(broker));
+        });
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventPublisher>());
         return builder;

@@ -77,6 +77,7 @@ public static class EventConsumerExtensions
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromMinutes(1));
         builder.Services.AddMassTransit(x =>
         {
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false); // on premises: nothing leaves for MassTransit's usage telemetry
             x.AddConsumer<EventBatchConsumer, EventBatchConsumerDefinition>();
             x.UsingRabbitMq((context, cfg) =>
             {
