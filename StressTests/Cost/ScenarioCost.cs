@@ -14,16 +14,25 @@ public sealed record Batching(long Transactions, long BrokerMessages, long Event
 /// bare Kestrel ceiling's CPU per request measured in the same run.
 /// </summary>
 /// <param name="Events">The events the window's seconds are divided by (<paramref name="Counted"/> says which).</param>
+/// <param name="PerStoredEvent">
+/// Processes whose seconds are divided by the events the worker stored in the window (<see cref="Batching.Events"/>)
+/// rather than by <paramref name="Events"/>: the worker and PostgreSQL, which fall behind the API when the load is more
+/// than they can store, so that the events accepted in a window are not the events they worked on in it.
+/// </param>
 /// <param name="CpuSeconds">Per metered process; null when it could not be metered (gone, restarted, not found).</param>
 /// <param name="ServerProcesses">The processes that make up the system under test, summed for <see cref="ServerMicrosPerEvent"/>.</param>
 /// <param name="CeilingMicrosPerRequest">The bare Kestrel ceiling's CPU per request, for the multiple.</param>
 /// <param name="Goal">The multiple of the ceiling this scenario aims at (issue #14), if any.</param>
 public sealed record ScenarioCost(long Events, string Counted, IReadOnlyDictionary<string, double?> CpuSeconds, IReadOnlyList<string> ServerProcesses,
-    Batching? Batching = null, double? CeilingMicrosPerRequest = null, double? Goal = null)
+    Batching? Batching = null, double? CeilingMicrosPerRequest = null, double? Goal = null, IReadOnlyCollection<string>? PerStoredEvent = null)
 {
+    /// <summary>The events <paramref name="process"/>'s seconds are divided by: stored ones for <see cref="PerStoredEvent"/> when known, else <see cref="Events"/>.</summary>
+    public long EventsFor(string process) =>
+        PerStoredEvent?.Contains(process) == true && Batching is { Events: > 0 } stored ? stored.Events : Events;
+
     /// <summary>µs of CPU per event of one process; null if it was not metered or no event was counted.</summary>
     public double? MicrosPerEvent(string process) =>
-        Events > 0 && CpuSeconds.TryGetValue(process, out var s) && s is { } seconds ? seconds * 1e6 / Events : null;
+        EventsFor(process) is > 0 and var events && CpuSeconds.TryGetValue(process, out var s) && s is { } seconds ? seconds * 1e6 / events : null;
 
     /// <summary>The system under test's µs per event: the sum over its processes, null unless every one was metered.</summary>
     public double? ServerMicrosPerEvent =>

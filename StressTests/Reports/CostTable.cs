@@ -15,7 +15,8 @@ public static class CostTable
 
     public const string Caption =
         "CPU µs per event by process: utime+stime from /proc over each measured window (after warm-up), divided by the events " +
-        "accepted in it (the ceiling: requests answered). pipeline = API + worker + RabbitMQ + PostgreSQL; × ceiling = pipeline " +
+        "accepted in it for the API, RabbitMQ and the load generator, by the events the worker stored in it (its committed " +
+        "transactions that started in the window) for the worker and PostgreSQL, and by the requests answered for the ceiling. pipeline = API + worker + RabbitMQ + PostgreSQL; × ceiling = pipeline " +
         "over the bare Kestrel ceiling's µs per request (its own process, same run, same load generator). events/msg and msgs/txn: " +
         "the worker's committed transactions that started in the window (ingest_transactions).";
 
@@ -23,7 +24,8 @@ public static class CostTable
         "PostgreSQL is the whole cluster (postmaster, every backend and helper, and children that exited), shared with anything " +
         "else that ran on it meanwhile; RabbitMQ is the node's beam.smp with its children (erl_child_setup, inet_gethost), shared " +
         "likewise; the load generator is the test process alone. The worker's figures count the work done in the window, which may " +
-        "include a backlog of events accepted before it and leave some of the window's events for after.";
+        "include a backlog of events accepted before it and leave some of the window's events for after; both are divided by " +
+        "the events stored in the window, so a worker that falls behind the API is not made to look cheaper.";
 
     /// <summary>The table's rows, one per scenario with a cost; empty when none has one.</summary>
     public static IEnumerable<string[]> Rows(IEnumerable<ScenarioResult> results)
@@ -78,7 +80,7 @@ public static class CostTable
     /// <summary>The lines of a scenario's section: µs per event of each metered process, the total, the multiple, the batching.</summary>
     public static IEnumerable<string> Details(ScenarioCost c)
     {
-        var each = string.Join(", ", c.CpuSeconds.Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}"));
+        var each = string.Join(", ", c.CpuSeconds.Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}" + (c.EventsFor(p.Key) != c.Events ? F($" (over {c.EventsFor(p.Key)} stored)") : "")));
         yield return F($"CPU µs per event over {c.Events} {c.Counted}: {each}");
         yield return F($"CPU seconds in the window: {string.Join(", ", c.CpuSeconds.Select(p => F($"{p.Key} {p.Value:0.00}")))}");
         if (c.ServerProcesses is [ProcessCpu.Kestrel]) yield break;

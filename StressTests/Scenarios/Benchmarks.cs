@@ -5,8 +5,8 @@ namespace StressTests.Scenarios;
 /// <summary>
 /// The benchmark (deploy/bench.sh): the ceilings of this machine and the pipeline's scenarios, measured in one run,
 /// each pipeline figure also reported as a fraction of its ceiling, and each scenario's CPU time per event by process
-/// (API, worker, RabbitMQ, PostgreSQL, load generator) against the bare Kestrel ceiling's CPU per request. Against the pipeline bench.sh started
-/// (INGEST_API_URL), else one started here.
+/// (API, worker, RabbitMQ, PostgreSQL, load generator) against the bare Kestrel ceiling's CPU per request. Against the
+/// pipeline bench.sh started (INGEST_API_URL), else one started here.
 /// </summary>
 [TestFixture, Category("Benchmark"), NonParallelizable]
 public sealed class Benchmarks

@@ -260,8 +260,9 @@ public static class PipelineScenarios
         """;
 
     /// <summary>
-    /// The CPU per accepted event of each of the pipeline's processes over the measured window, the batching of the
-    /// worker's transactions that started in it, and the multiple of the bare Kestrel ceiling, if measured in this run.
+    /// The CPU per event of each of the pipeline's processes over the measured window (per accepted event for the API,
+    /// RabbitMQ and the load generator; per event stored in the window for the worker and PostgreSQL), the batching of
+    /// the worker's transactions that started in it, and the multiple of the bare Kestrel ceiling, if measured in this run.
     /// </summary>
     static async Task AddCostAsync(ScenarioResult result, PipelineUnderTest pipeline, double? goal, CancellationToken ct)
     {
@@ -280,7 +281,8 @@ public static class PipelineScenarios
         }
         var ceiling = MeasuredCeilings.KestrelIfMeasured()?.Cost?.ServerMicrosPerEvent;
         result.Cost = new ScenarioCost(result.Items, "events accepted (answered 200) in the window",
-            pipeline.Cpu.Processes.ToDictionary(p => p.Name, p => window.Seconds(p.Name)), PipelineUnderTest.ServerProcesses, batching, ceiling, goal);
+            pipeline.Cpu.Processes.ToDictionary(p => p.Name, p => window.Seconds(p.Name)), PipelineUnderTest.ServerProcesses, batching, ceiling, goal,
+            PerStoredEvent: [ProcessCpu.Worker, ProcessCpu.Postgres]);
         foreach (var missing in pipeline.Unmetered) result.Figures.Add(("not metered", missing));
     }
 

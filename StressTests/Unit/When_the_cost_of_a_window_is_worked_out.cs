@@ -51,6 +51,17 @@ public sealed class When_the_cost_of_a_window_is_worked_out
     }
 
     [Test]
+    public void The_worker_and_postgres_cost_their_seconds_over_the_events_stored_in_the_window()
+    {
+        var cost = Cost(events: 50_000) with { PerStoredEvent = [ProcessCpu.Worker, ProcessCpu.Postgres] };
+
+        Assert.That(cost.MicrosPerEvent(ProcessCpu.Worker), Is.EqualTo(62.5).Within(1e-9), "0.25 s over the 4,000 stored");
+        Assert.That(cost.MicrosPerEvent(ProcessCpu.Api), Is.EqualTo(20).Within(1e-9), "still over the 50,000 accepted");
+        Assert.That((cost with { Batching = new Batching(0, 0, 0) }).MicrosPerEvent(ProcessCpu.Worker), Is.EqualTo(5).Within(1e-9),
+            "nothing stored: over the accepted events");
+    }
+
+    [Test]
     public void Batching_is_events_per_message_and_messages_per_transaction()
     {
         var batching = new Batching(Transactions: 10, BrokerMessages: 40, Events: 4000);
