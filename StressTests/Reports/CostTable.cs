@@ -82,7 +82,7 @@ public static class CostTable
     {
         var each = string.Join(", ", c.CpuSeconds.Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}" + (c.EventsFor(p.Key) != c.Events ? F($" (over {c.EventsFor(p.Key)} stored)") : "")));
         yield return F($"CPU µs per event over {c.Events} {c.Counted}: {each}");
-        yield return F($"CPU seconds in the window: {string.Join(", ", c.CpuSeconds.Select(p => F($"{p.Key} {p.Value:0.00}")))}");
+        yield return F($"CPU seconds in the window: {string.Join(", ", c.CpuSeconds.Select(p => p.Value is { } v ? F($"{p.Key} {v:0.00}") : $"{p.Key} – (gone or restarted at one end)"))}");
         if (c.ServerProcesses is [ProcessCpu.Kestrel]) yield break;
         var total = F($"{string.Join(" + ", c.ServerProcesses)} = {Micros(c.ServerMicrosPerEvent)} µs per event");
         yield return c.CeilingMicrosPerRequest is { } ceiling
