@@ -72,6 +72,31 @@ public readonly record struct ProcStat(int Pid, int ParentPid, long UserTicks, l
         return ticks;
     }
 
+    /// <summary>
+    /// The busy ticks of the whole machine from /proc/stat's first line (cpu user nice system idle iowait irq softirq
+    /// steal …): everything but idle and iowait, summed over the cores; guest time is already in user.
+    /// </summary>
+    public static long ParseMachineBusy(string cpuLine)
+    {
+        var fields = cpuLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 8 || fields[0] != "cpu") throw new FormatException($"not /proc/stat's cpu line: {cpuLine}");
+        var ticks = fields[1..9].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return ticks.Sum() - ticks[3] - ticks[4];
+    }
+
+    /// <summary>The machine's busy ticks so far (<see cref="ParseMachineBusy"/>), or -1 when /proc/stat is unreadable.</summary>
+    public static long ReadMachineBusy()
+    {
+        try
+        {
+            return ParseMachineBusy(File.ReadLines("/proc/stat").First());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>Clock ticks a second (getconf CLK_TCK), 100 on Linux unless it says otherwise.</summary>
     public static long TicksPerSecond { get; } = GetConf();
 

@@ -12,6 +12,9 @@ public sealed record CpuSample(DateTime At, IReadOnlyDictionary<string, long> Ti
 /// <summary>Two samples: the start and the end of a scenario's measured window (after warm-up).</summary>
 public sealed record CpuWindow(CpuSample Start, CpuSample End)
 {
+    /// <summary>The CPU seconds of every process sampled, and of the whole machine, in the window (null where not known).</summary>
+    public IReadOnlyDictionary<string, double?> AllSeconds() => Start.Ticks.Keys.ToDictionary(name => name, Seconds);
+
     /// <summary>The CPU seconds <paramref name="name"/> used in the window; null when it was not metered, or gone at either end (restarted).</summary>
     public double? Seconds(string name) =>
         Start.Ticks.TryGetValue(name, out var a) && End.Ticks.TryGetValue(name, out var b) && a >= 0 && b >= a
@@ -32,6 +35,9 @@ public sealed class ProcessCpu(IReadOnlyList<MeteredProcess> processes)
     public const string LoadGenerator = "load generator";
     public const string Kestrel = "bare Kestrel";
 
+    /// <summary>The whole machine's busy time (/proc/stat), sampled beside the processes: what they leave is what others used.</summary>
+    public const string Machine = "whole machine";
+
     public IReadOnlyList<MeteredProcess> Processes { get; } = processes;
 
     /// <summary>This test process alone: the load generator (not the hosts it started, which are its children).</summary>
@@ -43,6 +49,7 @@ public sealed class ProcessCpu(IReadOnlyList<MeteredProcess> processes)
         var ticks = new Dictionary<string, long>();
         foreach (var p in Processes)
             ticks[p.Name] = p.WithDescendants ? ProcStat.TreeTicks(p.Pid, all) : ProcStat.Read(p.Pid)?.OwnTicks ?? -1;
+        ticks[Machine] = ProcStat.ReadMachineBusy();
         return new CpuSample(DateTime.UtcNow, ticks);
     }
 

@@ -38,6 +38,16 @@ public sealed record ScenarioCost(long Events, string Counted, IReadOnlyDictiona
     public double? ServerMicrosPerEvent =>
         ServerProcesses.Select(MicrosPerEvent).ToList() is var each && each.All(m => m is not null) && each.Count > 0 ? each.Sum() : null;
 
+    /// <summary>
+    /// µs per event of CPU the metered processes do not account for: the whole machine's busy time less theirs, over
+    /// <see cref="Events"/>. Other work on the machine (another test run, a build) shows here; it slows everything down.
+    /// </summary>
+    public double? OthersMicrosPerEvent =>
+        Events > 0 && CpuSeconds.TryGetValue(ProcessCpu.Machine, out var m) && m is { } machine
+        && CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).All(p => p.Value is not null)
+            ? Math.Max(0, machine - CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).Sum(p => p.Value!.Value)) * 1e6 / Events
+            : null;
+
     /// <summary>The system under test's CPU per event as a multiple of the ceiling's CPU per request.</summary>
     public double? CeilingMultiple => ServerMicrosPerEvent is { } own && CeilingMicrosPerRequest is > 0 ? own / CeilingMicrosPerRequest : null;
 }

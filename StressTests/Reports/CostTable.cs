@@ -11,14 +11,15 @@ namespace StressTests.Reports;
 /// </summary>
 public static class CostTable
 {
-    static readonly string[] Columns = ["scenario", "API", "worker", "RabbitMQ", "PostgreSQL", "pipeline", "× ceiling", "load gen", "events/msg", "msgs/txn"];
+    static readonly string[] Columns = ["scenario", "API", "worker", "RabbitMQ", "PostgreSQL", "pipeline", "× ceiling", "load gen", "others", "events/msg", "msgs/txn"];
 
     public const string Caption =
         "CPU µs per event by process: utime+stime from /proc over each measured window (after warm-up), divided by the events " +
         "accepted in it for the API, RabbitMQ and the load generator, by the events the worker stored in it (its committed " +
         "transactions that started in the window) for the worker and PostgreSQL, and by the requests answered for the ceiling. pipeline = API + worker + RabbitMQ + PostgreSQL; × ceiling = pipeline " +
         "over the bare Kestrel ceiling's µs per request (its own process, same run, same load generator). events/msg and msgs/txn: " +
-        "the worker's committed transactions that started in the window (ingest_transactions).";
+        "the worker's committed transactions that started in the window (ingest_transactions). others: the whole machine's " +
+        "busy time (/proc/stat) less the metered processes', per accepted event: whatever else ran meanwhile.";
 
     public const string Caveats =
         "PostgreSQL is the whole cluster (postmaster, every backend and helper, and children that exited), shared with anything " +
@@ -44,6 +45,7 @@ public static class CostTable
                 Micros(c.ServerMicrosPerEvent),
                 isCeiling ? "ceiling" : Multiple(c),
                 Micros(c.MicrosPerEvent(ProcessCpu.LoadGenerator)),
+                Micros(c.OthersMicrosPerEvent),
                 Number(c.Batching?.EventsPerMessage),
                 Number(c.Batching?.MessagesPerTransaction),
             ];
@@ -80,8 +82,8 @@ public static class CostTable
     /// <summary>The lines of a scenario's section: µs per event of each metered process, the total, the multiple, the batching.</summary>
     public static IEnumerable<string> Details(ScenarioCost c)
     {
-        var each = string.Join(", ", c.CpuSeconds.Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}" + (c.EventsFor(p.Key) != c.Events ? F($" (over {c.EventsFor(p.Key)} stored)") : "")));
-        yield return F($"CPU µs per event over {c.Events} {c.Counted}: {each}");
+        var each = string.Join(", ", c.CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}" + (c.EventsFor(p.Key) != c.Events ? F($" (over {c.EventsFor(p.Key)} stored)") : "")));
+        yield return F($"CPU µs per event over {c.Events} {c.Counted}: {each}; others on the machine {Micros(c.OthersMicrosPerEvent)}");
         yield return F($"CPU seconds in the window: {string.Join(", ", c.CpuSeconds.Select(p => p.Value is { } v ? F($"{p.Key} {v:0.00}") : $"{p.Key} – (gone or restarted at one end)"))}");
         if (c.ServerProcesses is [ProcessCpu.Kestrel]) yield break;
         var total = F($"{string.Join(" + ", c.ServerProcesses)} = {Micros(c.ServerMicrosPerEvent)} µs per event");

@@ -281,7 +281,7 @@ public static class PipelineScenarios
         }
         var ceiling = MeasuredCeilings.KestrelIfMeasured()?.Cost?.ServerMicrosPerEvent;
         result.Cost = new ScenarioCost(result.Items, "events accepted (answered 200) in the window",
-            pipeline.Cpu.Processes.ToDictionary(p => p.Name, p => window.Seconds(p.Name)), PipelineUnderTest.ServerProcesses, batching, ceiling, goal,
+            window.AllSeconds(), PipelineUnderTest.ServerProcesses, batching, ceiling, goal,
             PerStoredEvent: [ProcessCpu.Worker, ProcessCpu.Postgres]);
         foreach (var missing in pipeline.Unmetered) result.Figures.Add(("not metered", missing));
     }

@@ -26,6 +26,14 @@ public sealed class When_a_proc_stat_line_is_parsed
     }
 
     [Test]
+    public void The_machine_is_busy_for_all_but_idle_and_iowait()
+    {
+        // cpu user nice system idle iowait irq softirq steal guest guest_nice
+        Assert.That(ProcStat.ParseMachineBusy("cpu  100 2 30 5000 40 5 6 7 0 0"), Is.EqualTo(100 + 2 + 30 + 5 + 6 + 7));
+        Assert.Throws<FormatException>(() => ProcStat.ParseMachineBusy("cpu0 1 2 3"));
+    }
+
+    [Test]
     public void Text_that_is_not_a_stat_line_is_refused()
     {
         Assert.Throws<FormatException>(() => ProcStat.Parse("no parentheses here"));

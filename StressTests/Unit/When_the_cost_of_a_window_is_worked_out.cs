@@ -62,6 +62,16 @@ public sealed class When_the_cost_of_a_window_is_worked_out
     }
 
     [Test]
+    public void What_the_machine_spent_beyond_the_metered_processes_is_others()
+    {
+        var cost = Cost(events: 50_000);
+        var withMachine = cost with { CpuSeconds = new Dictionary<string, double?>(cost.CpuSeconds) { [ProcessCpu.Machine] = 5.0 } };
+
+        Assert.That(withMachine.OthersMicrosPerEvent, Is.EqualTo(20).Within(1e-9), "5 s less the 4 s metered, over 50,000 events");
+        Assert.That(cost.OthersMicrosPerEvent, Is.Null, "the machine not sampled");
+    }
+
+    [Test]
     public void Batching_is_events_per_message_and_messages_per_transaction()
     {
         var batching = new Batching(Transactions: 10, BrokerMessages: 40, Events: 4000);
