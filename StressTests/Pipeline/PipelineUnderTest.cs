@@ -149,9 +149,9 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         var id = $"{scenario}-{Guid.NewGuid():N}"[..Math.Min(scenario.Length + 9, 60)].ToLowerInvariant();
         var env = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = ConnectionString };
         var added = await RunWorkerCommandAsync(env, ct, "source", "add", id);
-        if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed: {added.Output}");
+        if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed (exit code {added.ExitCode}): {added.Output}");
         var key = await RunWorkerCommandAsync(env, ct, "key", "create", id, "write");
-        if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed: {key.Output}");
+        if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed (exit code {key.ExitCode}): {key.Output}");
         var source = new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
         await WaitUntilKeyIsAcceptedAsync(source, ct);
         return source;
