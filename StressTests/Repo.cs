@@ -13,7 +13,8 @@ public static class Repo
     /// INGEST_API_DLL or INGEST_WORKER_DLL, when set, names another build to start instead.
     /// </summary>
     public static string HostDll(string project) =>
-        Environment.GetEnvironmentVariable(project == "Ingest.Api" ? "INGEST_API_DLL" : "INGEST_WORKER_DLL") is { Length: > 0 } dll
+        project switch { "Ingest.Api" => "INGEST_API_DLL", "Ingest.Worker" => "INGEST_WORKER_DLL", _ => null } is { } variable
+        && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } dll
             ? dll
             : Path.Combine(Root, project, "bin", Configuration, "net10.0", project + ".dll");
 

@@ -11,7 +11,12 @@
 #
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
 # STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
-# STRESS_READ_EVENTS (1000000).
+# STRESS_READ_EVENTS (1000000). BENCH_FILTER narrows the scenarios (a dotnet test filter), e.g.
+# BENCH_FILTER="FullyQualifiedName~Ceiling|FullyQualifiedName~64_connections".
+#
+# Each scenario reports the CPU time per event of the API, the worker, RabbitMQ, PostgreSQL and the load generator,
+# and the batching (events per broker message, messages per transaction), against the bare Kestrel ceiling's CPU per
+# request measured in the same run (summary.md's second table).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -81,6 +86,8 @@ wait_ready "http://127.0.0.1:$api_port/health/ready" "${hosts[-1]}" api
 echo "bench: worker on :$worker_port, api on :$api_port (logs in $logs)"
 
 export INGEST_API_URL=http://127.0.0.1:$api_port
+# The scenarios meter the hosts' CPU time in /proc by these pids (each subshell above execs dotnet, keeping its pid).
+export INGEST_WORKER_PID=${hosts[0]} INGEST_API_PID=${hosts[1]}
 export STRESS_REPORT_DIR=$repo/stress-reports/bench-$(date -u +%Y%m%d-%H%M%S)
 # BENCH_FILTER narrows the scenarios, e.g. BENCH_FILTER="FullyQualifiedName~Seeds"
 dotnet test StressTests -c Release --no-build --filter "TestCategory=Benchmark${BENCH_FILTER:+&($BENCH_FILTER)}" --logger "console;verbosity=normal"

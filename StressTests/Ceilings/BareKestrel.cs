@@ -1,49 +1,52 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using System.Diagnostics;
+using StressTests.Cost;
+using StressTests.Pipeline;
 
 namespace StressTests.Ceilings;
 
-/// <summary>The track call's JSON, bound by the bare endpoint the way a minimal API binds a record.</summary>
-public sealed record TrackEvent(string UserId, string Event, JsonElement Properties, string MessageId, DateTimeOffset Timestamp);
-
 /// <summary>
-/// The HTTP ceiling: a minimal API in this process on 127.0.0.1 (a free port) that binds the same small JSON event
-/// and answers 202, doing nothing else. Loaded by the same runner and client as the pipeline, so the ratio compares
-/// like with like on this machine.
+/// The HTTP ceiling: StressTests.Kestrel, a minimal API that binds the same small JSON event and answers 202, doing
+/// nothing else, started from its build output on 127.0.0.1 (a free port) in a process of its own, so that its CPU
+/// time is metered apart from the load generator's. Loaded by the same runner and client as the pipeline, so the
+/// ratios compare like with like on this machine.
 /// </summary>
 public sealed class BareKestrel : IAsyncDisposable
 {
-    readonly WebApplication app;
+    const string Project = "StressTests.Kestrel";
+    readonly Process process;
 
-    BareKestrel(WebApplication app, Uri url)
+    BareKestrel(Process process, Uri url)
     {
-        this.app = app;
+        this.process = process;
         Url = url;
     }
 
     public Uri Url { get; }
 
+    /// <summary>Its own process (it has no children) and the load generator's.</summary>
+    public ProcessCpu Cpu => new([new MeteredProcess(ProcessCpu.Kestrel, process.Id, WithDescendants: false), ProcessCpu.Self]);
+
     public static async Task<BareKestrel> StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapPost("/v1/track", (TrackEvent _) => TypedResults.Accepted((string?)null));
-        await app.StartAsync(ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new BareKestrel(app, new Uri(address));
+        var url = new Uri($"http://127.0.0.1:{PipelineUnderTest.FreePort()}");
+        var host = PipelineUnderTest.LaunchHost(Project, new Dictionary<string, string>(), url, "ceiling");
+        var kestrel = new BareKestrel(host.Process, url);
+        try
+        {
+            await PipelineUnderTest.WaitUntilReadyAsync(new Uri(url, "/health/ready"), host, ct);
+            return kestrel;
+        }
+        catch
+        {
+            await kestrel.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync(CancellationToken.None);
-        await app.DisposeAsync();
+        if (!process.HasExited) process.Kill();
+        await process.WaitForExitAsync(CancellationToken.None);
+        process.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Dapper;
 using Npgsql;
+using StressTests.Cost;
 
 namespace StressTests.Pipeline;
 
@@ -54,7 +55,9 @@ public sealed class PipelineUnderTest : IAsyncDisposable
                 ?? throw new InvalidOperationException("INGEST_API_URL is set but ConnectionStrings__Postgres is not: the scenarios count stored events there.");
             var url = new Uri(api);
             if (!url.IsLoopback) throw new InvalidOperationException($"INGEST_API_URL {api} is not on this machine: the scenarios load only 127.0.0.1.");
-            return new PipelineUnderTest(url, connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
+            var external = new PipelineUnderTest(url, connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
+            await external.MeterAsync(Pid("INGEST_API_PID"), Pid("INGEST_WORKER_PID"), ct);
+            return external;
         }
         return await StartAsync(privatePostgres: false, ct);
     }
@@ -77,6 +80,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             var api = pipeline.StartHost("Ingest.Api", environment, pipeline.Api, database.Name);
             await WaitUntilReadyAsync(new Uri(workerUrl, "/health/ready"), worker, ct);
             await WaitUntilReadyAsync(new Uri(pipeline.Api, "/health/ready"), api, ct);
+            await pipeline.MeterAsync(api.Process.Id, worker.Process.Id, ct);
             return pipeline;
         }
         catch
@@ -84,6 +88,36 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             await pipeline.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The CPU time of the pipeline's processes: the API and the worker (found by <see cref="MeterAsync"/>), the stack's
+    /// RabbitMQ node and the PostgreSQL cluster this pipeline writes to, each with its descendants, and this test process.
+    /// </summary>
+    public ProcessCpu Cpu { get; private set; } = new([ProcessCpu.Self]);
+
+    /// <summary>Processes that could not be found, each with why: shown in the reports.</summary>
+    public List<string> Unmetered { get; } = [];
+
+    /// <summary>The processes a scenario's CPU is split over, the load generator aside: what the pipeline costs.</summary>
+    public static IReadOnlyList<string> ServerProcesses { get; } = [ProcessCpu.Api, ProcessCpu.Worker, ProcessCpu.RabbitMq, ProcessCpu.Postgres];
+
+    static int? Pid(string variable) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
+    async Task MeterAsync(int? apiPid, int? workerPid, CancellationToken ct)
+    {
+        var processes = new List<MeteredProcess> { ProcessCpu.Self };
+        void Add(string name, int? pid, string missing)
+        {
+            if (pid is { } p) processes.Add(new MeteredProcess(name, p, WithDescendants: true));
+            else Unmetered.Add($"{name}: {missing}");
+        }
+        Add(ProcessCpu.Api, apiPid, "INGEST_API_PID not set by whoever started it");
+        Add(ProcessCpu.Worker, workerPid, "INGEST_WORKER_PID not set by whoever started it");
+        Add(ProcessCpu.RabbitMq, ProcessCpu.FindRabbitMq(StackAmqpPort), $"no beam.smp with -epmd_port {StackAmqpPort + 11} and no pid file");
+        Add(ProcessCpu.Postgres, await ProcessCpu.FindPostmasterAsync(Database, ct), "the backend's parent was not readable");
+        Cpu = new ProcessCpu(processes);
     }
 
     static Dictionary<string, string> HostEnvironment(string connectionString, string queue) => new()
@@ -115,9 +149,9 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         var id = $"{scenario}-{Guid.NewGuid():N}"[..Math.Min(scenario.Length + 9, 60)].ToLowerInvariant();
         var env = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = ConnectionString };
         var added = await RunWorkerCommandAsync(env, ct, "source", "add", id);
-        if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed: {added.Output}");
+        if (added.ExitCode != 0) throw new InvalidOperationException($"source add {id} failed (exit code {added.ExitCode}): {added.Output}");
         var key = await RunWorkerCommandAsync(env, ct, "key", "create", id, "write");
-        if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed: {key.Output}");
+        if (key.ExitCode != 0) throw new InvalidOperationException($"key create {id} failed (exit code {key.ExitCode}): {key.Output}");
         var source = new Source(id, key.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1]);
         await WaitUntilKeyIsAcceptedAsync(source, ct);
         return source;
@@ -196,6 +230,14 @@ public sealed class PipelineUnderTest : IAsyncDisposable
 
     (Process Process, string Log) StartHost(string project, Dictionary<string, string> environment, Uri url, string runName)
     {
+        var host = LaunchHost(project, environment, url, runName);
+        hosts.Add(host.Process);
+        return host;
+    }
+
+    /// <summary>Starts <paramref name="project"/>'s build output (dotnet &lt;dll&gt;) on <paramref name="url"/>, its output in a log of the run.</summary>
+    internal static (Process Process, string Log) LaunchHost(string project, IReadOnlyDictionary<string, string> environment, Uri url, string runName)
+    {
         var dll = Repo.HostDll(project);
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build the solution ({Repo.Configuration}) first.", dll);
         Directory.CreateDirectory(LogDirectory);
@@ -214,7 +256,6 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        hosts.Add(process);
         return (process, logPath);
     }
 
@@ -225,7 +266,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         return await Processes.RunAsync(start, TimeSpan.FromSeconds(60), ct);
     }
 
-    static async Task WaitUntilReadyAsync(Uri health, (Process Process, string Log) host, CancellationToken ct)
+    internal static async Task WaitUntilReadyAsync(Uri health, (Process Process, string Log) host, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string last = "no answer";

@@ -30,7 +30,7 @@ public static class RunReport
         {
             if (!rewriteOnly) Results.Add(result);
             System.IO.Directory.CreateDirectory(Directory);
-            File.WriteAllText(Path.Combine(Directory, "summary.md"), Table(Results));
+            File.WriteAllText(Path.Combine(Directory, "summary.md"), Table(Results) + Environment.NewLine + CostTable.Markdown(Results));
             File.WriteAllText(Path.Combine(Directory, "report.md"), Markdown(Results));
             File.WriteAllText(Path.Combine(Directory, "report.html"), Html(Results));
         }
@@ -57,6 +57,7 @@ public static class RunReport
         sb.AppendLine(F($"# Stress run {StartedAt:u} on {Environment.MachineName} ({Environment.ProcessorCount} cores)"));
         sb.AppendLine();
         sb.AppendLine(Table(results));
+        sb.AppendLine(CostTable.Markdown(results));
         foreach (var r in results)
         {
             sb.AppendLine(F($"## {r.Name}"));
@@ -76,6 +77,7 @@ public static class RunReport
         yield return "status codes: " + (r.StatusCodes.Count == 0 ? "none" : string.Join(", ", r.StatusCodes.Select(c => $"{c.Key} ×{c.Value}")));
         foreach (var e in r.Errors.OrderByDescending(e => e.Value)) yield return $"error ×{e.Value}: {e.Key}";
         foreach (var (name, value) in r.Figures) yield return $"{name}: {value}";
+        if (r.Cost is { } cost) foreach (var line in CostTable.Details(cost)) yield return line;
         foreach (var c in r.Ceilings) yield return F($"{c.Measured:0} {c.Unit} is {c.Ratio * 100:0.0}% of the {c.Ceiling} ceiling ({c.CeilingValue:0} {c.Unit})");
         foreach (var t in r.ThresholdOutcomes) yield return "threshold " + t;
     }
@@ -92,6 +94,7 @@ public static class RunReport
         foreach (var r in results)
             sb.AppendLine(F($"<tr><td>{E(r.Name)}</td><td>{E(r.Load)}</td><td>{r.Ok}</td><td>{r.Fail}</td><td>{r.Rate:0}</td><td>{r.ItemsRate:0}</td><td>{r.P(50):0.00}</td><td>{r.P(99):0.00}</td><td>{r.P(100):0.00}</td><td>{E(string.Join("; ", r.Ceilings.Select(c => F($"{c.Ratio * 100:0}% of {c.Ceiling}"))))}</td><td>{E(r.Headline)}</td></tr>"));
         sb.AppendLine("</table>");
+        sb.AppendLine(CostTable.Html(results));
         foreach (var r in results)
         {
             sb.AppendLine(F($"<h2>{E(r.Name)}</h2><p>{E(r.Load)}</p><ul>"));

@@ -33,6 +33,12 @@ public sealed class ScenarioResult
     /// <summary>This run's figures as fractions of the ceilings measured in the same run.</summary>
     public List<CeilingComparison> Ceilings { get; } = [];
 
+    /// <summary>The CPU time of the loaded processes at the start and end of the measured window, when the runner metered them.</summary>
+    public Cost.CpuWindow? Cpu { get; set; }
+
+    /// <summary>The CPU per event by process and the batching, worked out from <see cref="Cpu"/> by the scenario.</summary>
+    public Cost.ScenarioCost? Cost { get; set; }
+
     /// <summary>Each threshold with its outcome, filled by <see cref="Threshold.Check"/>.</summary>
     public List<string> ThresholdOutcomes { get; } = [];
 

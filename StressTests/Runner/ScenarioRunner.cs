@@ -16,6 +16,9 @@ public sealed class ScenarioRunner(TextWriter progress)
     /// <summary>A bound on any run, including a closed model given only an iteration count.</summary>
     public TimeSpan MaxRunTime { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>When set, the processes' CPU time is sampled at the end of warm-up and when the load ends (<see cref="ScenarioResult.Cpu"/>).</summary>
+    public Cost.ProcessCpu? Cpu { get; init; }
+
     public async Task<ScenarioResult> RunAsync(Scenario scenario, CancellationToken ct)
     {
         var stats = new ScenarioStats(scenario.WarmUp);
@@ -24,6 +27,7 @@ public sealed class ScenarioRunner(TextWriter progress)
         stepCancel.CancelAfter(MaxRunTime);
         using var progressStop = new CancellationTokenSource();
         var progressTask = WriteProgressAsync(scenario, stats, clock, progressStop.Token);
+        var windowStart = Cpu is null ? null : SampleAfterAsync(Cpu, scenario.WarmUp, stepCancel.Token);
         try
         {
             var load = scenario.Load switch
@@ -39,7 +43,26 @@ public sealed class ScenarioRunner(TextWriter progress)
             await progressStop.CancelAsync();
             await progressTask;
         }
-        return stats.ToResult(scenario.Name, scenario.Load);
+        var result = stats.ToResult(scenario.Name, scenario.Load);
+        if (Cpu is not null && windowStart is not null) result.Cpu = new Cost.CpuWindow(await windowStart, Cpu.Sample());
+        return result;
+    }
+
+    /// <summary>A CPU sample once <paramref name="warmUp"/> has passed (at once without a warm-up).</summary>
+    static async Task<Cost.CpuSample> SampleAfterAsync(Cost.ProcessCpu cpu, TimeSpan warmUp, CancellationToken ct)
+    {
+        if (warmUp > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(warmUp, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // the run ended early: the window starts now
+            }
+        }
+        return cpu.Sample();
     }
 
     async Task RunClosedAsync(Scenario scenario, ClosedModel model, ScenarioStats stats, Stopwatch clock, CancellationTokenSource stepCancel)

@@ -4,8 +4,9 @@ namespace StressTests.Scenarios;
 
 /// <summary>
 /// The benchmark (deploy/bench.sh): the ceilings of this machine and the pipeline's scenarios, measured in one run,
-/// each pipeline figure also reported as a fraction of its ceiling. Against the pipeline bench.sh started
-/// (INGEST_API_URL), else one started here.
+/// each pipeline figure also reported as a fraction of its ceiling, and each scenario's CPU time per event by process
+/// (API, worker, RabbitMQ, PostgreSQL, load generator) against the bare Kestrel ceiling's CPU per request. Against the
+/// pipeline bench.sh started (INGEST_API_URL), else one started here.
 /// </summary>
 [TestFixture, Category("Benchmark"), NonParallelizable]
 public sealed class Benchmarks
@@ -40,23 +41,27 @@ public sealed class Benchmarks
         await PipelineScenarios.SeedsStressTestAsync(await Pipeline(), "seeds-stress-test", clients: 16, requests: 1000, eventsPerRequest: 10,
             budget: TimeSpan.FromSeconds(3), warmUp: Settings.WarmUp, compareWithCeiling: true, ct);
 
-    [Test, Order(3), CancelAfter(600_000)]
+    [Test, Order(3), CancelAfter(180_000)]
+    public async Task Single_events_at_64_connections_report_their_cpu_per_event_against_the_ceiling(CancellationToken ct) =>
+        await PipelineScenarios.SingleEventsCostAsync(await Pipeline(), clients: 64, ct);
+
+    [Test, Order(4), CancelAfter(600_000)]
     public async Task Single_events_closed_model_sustain_a_rate_with_p99_under_50_ms(CancellationToken ct) =>
         await PipelineScenarios.HighestClosedRateAsync(await Pipeline(), [4, 8, 16, 32, 64, 128], TimeSpan.FromMilliseconds(50), ct);
 
-    [Test, Order(4), CancelAfter(300_000)]
+    [Test, Order(5), CancelAfter(300_000)]
     public async Task Single_events_open_model_at_a_steady_rate_keep_p99_under_the_bound(CancellationToken ct) =>
         await PipelineScenarios.SteadyOpenRateAsync(await Pipeline(), Settings.OpenRate, Settings.OpenP99, ct);
 
-    [Test, Order(5), CancelAfter(300_000)]
+    [Test, Order(6), CancelAfter(300_000)]
     public async Task Batches_of_100_are_accepted_and_stored_end_to_end(CancellationToken ct) =>
         await PipelineScenarios.BatchesAsync(await Pipeline(), clients: 8, ct);
 
-    [Test, Order(6), CancelAfter(300_000)]
+    [Test, Order(7), CancelAfter(300_000)]
     public async Task Acceptance_to_storage_lag_p99_stays_under_1_s_at_a_steady_load(CancellationToken ct) =>
         await PipelineScenarios.AcceptanceToStorageLagAsync(await Pipeline(), Settings.LagEventsPerSecond, TimeSpan.FromSeconds(1), ct);
 
-    [Test, Order(7), CancelAfter(600_000)]
+    [Test, Order(8), CancelAfter(600_000)]
     public async Task Database_outage_mid_load_fails_no_request_and_loses_no_event(CancellationToken ct)
     {
         // A pipeline of its own on a PostgreSQL cluster of its own, so stopping it cannot disturb anything else.

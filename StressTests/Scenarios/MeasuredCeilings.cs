@@ -1,6 +1,7 @@
 using System.Net;
 using Npgsql;
 using StressTests.Ceilings;
+using StressTests.Cost;
 using StressTests.Pipeline;
 using StressTests.Reports;
 using StressTests.Runner;
@@ -20,10 +21,16 @@ public static class MeasuredCeilings
     static Task<ScenarioResult>? kestrel;
     static Task<ScenarioResult>? copy;
 
-    /// <summary>Single track events against an in-process minimal API that binds them and answers 202: 64 clients, closed model.</summary>
+    /// <summary>Single track events against a minimal API in a process of its own that binds them and answers 202: 64 clients, closed model.</summary>
     public static Task<ScenarioResult> KestrelAsync(CancellationToken ct)
     {
         lock (Gate) return kestrel ??= MeasureKestrelAsync(ct);
+    }
+
+    /// <summary>The bare Kestrel ceiling's result if it has been measured in this run, else null (nothing is started).</summary>
+    public static ScenarioResult? KestrelIfMeasured()
+    {
+        lock (Gate) return kestrel is { IsCompletedSuccessfully: true } done ? done.Result : null;
     }
 
     /// <summary>Binary COPY of 5,000 event rows at a time from one connection, into a logged table shaped like events (indexes included), dropped afterwards.</summary>
@@ -40,7 +47,10 @@ public static class MeasuredCeilings
         var scenario = new Scenario("ceiling-bare-kestrel",
             (context, token) => Http.PostAsync(url, EventBodies.Track($"k-{context.Invocation}"), null, HttpStatusCode.Accepted, 1, token),
             new ClosedModel(Clients: 64, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
-        var result = await new ScenarioRunner(TestContext.Progress).RunAsync(scenario, ct);
+        var result = await new ScenarioRunner(TestContext.Progress) { Cpu = server.Cpu }.RunAsync(scenario, ct);
+        if (result.Cpu is { } window)
+            result.Cost = new ScenarioCost(result.Items, "requests answered 202 in the window",
+                window.AllSeconds(), [ProcessCpu.Kestrel]);
         RunReport.Add(result);
         return result;
     }

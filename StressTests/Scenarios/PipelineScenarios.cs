@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Dapper;
+using StressTests.Cost;
 using StressTests.Pipeline;
 using StressTests.Reports;
 using StressTests.Runner;
@@ -14,6 +15,9 @@ namespace StressTests.Scenarios;
 public static class PipelineScenarios
 {
     static ScenarioRunner Runner => new(TestContext.Progress);
+
+    /// <summary>A runner that samples the CPU time of the pipeline's processes over each measured window.</summary>
+    static ScenarioRunner Metered(PipelineUnderTest pipeline) => new(TestContext.Progress) { Cpu = pipeline.Cpu };
 
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
@@ -39,13 +43,14 @@ public static class PipelineScenarios
 
         if (warmUp > TimeSpan.Zero)
             await Runner.RunAsync(new Scenario(name + " (warm-up)", Send, new ClosedModel(clients, Duration: warmUp)), ct);
-        var result = await Runner.RunAsync(new Scenario(name, Send, new ClosedModel(clients, Iterations: requests)), ct);
+        var result = await Metered(pipeline).RunAsync(new Scenario(name, Send, new ClosedModel(clients, Iterations: requests)), ct);
         var clock = Stopwatch.StartNew();
         var stored = await pipeline.WaitForStoredAsync(source.Id, accepted, TimeSpan.FromSeconds(60), ct);
         result.Figures.Add(("all answers", F($"{result.MeasuredTime.TotalSeconds:0.000} s for {requests} requests (seeds' budget 3 s, target 0.3 s) after a {warmUp.TotalSeconds:0} s warm-up")));
         result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events (warm-up included), {clock.Elapsed.TotalSeconds:0.0} s after the last answer")));
         result.Headline = F($"answers in {result.MeasuredTime.TotalSeconds:0.000} s; stored {stored}/{accepted}");
         if (compareWithCeiling) await CompareWithKestrelAsync(result, ct);
+        await AddCostAsync(result, pipeline, goal: null, ct);
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0), Threshold.MaxTime(budget));
@@ -72,7 +77,7 @@ public static class PipelineScenarios
             return result;
         }, new OpenModel(rate, duration, Ramp: TimeSpan.FromSeconds(1)));
 
-        var run = Runner.RunAsync(scenario, ct);
+        var run = Metered(pipeline).RunAsync(scenario, ct);
         var outage = Stopwatch.StartNew();
         await Task.Delay(stopAt, ct);
         await pipeline.Postgres.StopAsync(ct);
@@ -88,6 +93,7 @@ public static class PipelineScenarios
         result.Figures.Add(("database outage", F($"stop asked at {stopAt.TotalSeconds:0.0} s, down by {stoppedAt.TotalSeconds:0.0} s; start asked at {startRequestedAt.TotalSeconds:0.0} s, up at {startedAt.TotalSeconds:0.0} s; load until {duration.TotalSeconds:0.0} s")));
         result.Figures.Add(("stored", F($"{stored} of {accepted} accepted events, {clock.Elapsed.TotalSeconds:0.0} s after the load ended")));
         result.Headline = F($"database down {stoppedAt.TotalSeconds:0}-{startedAt.TotalSeconds:0} s; stored {stored}/{accepted}");
+        await AddCostAsync(result, pipeline, goal: null, ct);
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0), Threshold.Percentile(99, p99Bound));
@@ -107,8 +113,9 @@ public static class PipelineScenarios
             var scenario = new Scenario($"single-closed-{clients}",
                 (context, token) => Http.PostAsync(url, EventBodies.Track($"c{clients}-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token),
                 new ClosedModel(clients, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
-            var result = await Runner.RunAsync(scenario, ct);
+            var result = await Metered(pipeline).RunAsync(scenario, ct);
             await CompareWithKestrelAsync(result, ct);
+            await AddCostAsync(result, pipeline, goal: null, ct);
             RunReport.Add(result);
             levels.Add(result);
             if (result.P(99) >= p99Bound.TotalMilliseconds || result.Fail > 0) break; // past the knee
@@ -133,7 +140,8 @@ public static class PipelineScenarios
         var scenario = new Scenario("single-open",
             (context, token) => Http.PostAsync(url, EventBodies.Track($"o-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token),
             new OpenModel(rate, Settings.Duration, Ramp: TimeSpan.FromSeconds(2))) { WarmUp = Settings.WarmUp };
-        var result = await Runner.RunAsync(scenario, ct);
+        var result = await Metered(pipeline).RunAsync(scenario, ct);
+        await AddCostAsync(result, pipeline, goal: null, ct);
         RunReport.Add(result);
         Threshold.Assert(result, Threshold.Percentile(99, p99Bound), Threshold.FailRate(0));
         return result;
@@ -155,7 +163,7 @@ public static class PipelineScenarios
         var scenario = new Scenario("batches-of-100", PostBatches(url, auth, "b", size, accepted),
             new ClosedModel(clients, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
 
-        var result = await Runner.RunAsync(scenario, ct);
+        var result = await Metered(pipeline).RunAsync(scenario, ct);
         var stored = await pipeline.WaitForStoredAsync(source.Id, accepted.Value, TimeSpan.FromSeconds(120), ct);
         await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
         var span = await conn.QuerySingleAsync<(long Count, double Seconds)>(new CommandDefinition(StoredSpan, new { Source = source.Id }, cancellationToken: ct));
@@ -165,6 +173,7 @@ public static class PipelineScenarios
         var copy = await MeasuredCeilings.CopyAsync(ct);
         result.CompareWith(MeasuredCeilings.Copy + " (accepted)", "events/s", result.ItemsRate, copy.ItemsRate);
         result.CompareWith(MeasuredCeilings.Copy + " (stored)", "events/s", storedRate, copy.ItemsRate);
+        await AddCostAsync(result, pipeline, goal: BatchGoal, ct);
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0));
@@ -191,13 +200,14 @@ public static class PipelineScenarios
         var scenario = new Scenario("lag-at-steady-load", PostBatches(url, auth, "l", size, accepted), new OpenModel(eventsPerSecond / size, Settings.Duration, Ramp: TimeSpan.FromSeconds(2))) { WarmUp = Settings.WarmUp };
 
         var measuredFrom = DateTime.UtcNow + Settings.WarmUp;
-        var result = await Runner.RunAsync(scenario, ct);
+        var result = await Metered(pipeline).RunAsync(scenario, ct);
         var stored = await pipeline.WaitForStoredAsync(source.Id, accepted.Value, TimeSpan.FromSeconds(120), ct);
         await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
         var lag = await conn.QuerySingleAsync<(double? P50, double? P99, double? Max, long Count)>(
             new CommandDefinition(Lag, new { Source = source.Id, From = measuredFrom }, cancellationToken: ct));
         result.Figures.Add(("acceptance-to-storage lag", F($"p50 {lag.P50:0.0} ms, p99 {lag.P99:0.0} ms, max {lag.Max:0.0} ms over {lag.Count} events after warm-up")));
         result.Headline = F($"lag p50 {lag.P50:0.0} ms, p99 {lag.P99:0.0} ms ({stored}/{accepted.Value} stored)");
+        await AddCostAsync(result, pipeline, goal: BatchGoal, ct);
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0));
@@ -214,6 +224,67 @@ public static class PipelineScenarios
             if (result.IsOk) Interlocked.Add(ref accepted.Value, size);
             return result;
         };
+
+    /// <summary>Issue #14's goal for single events at 64 connections: the pipeline's CPU per event at most 1.5× the ceiling's per request.</summary>
+    public const double SingleEventGoal = 1.5;
+
+    /// <summary>Issue #14's goal for events sent in batches of 100: at most 0.3× the ceiling's CPU per request, per event.</summary>
+    public const double BatchGoal = 0.3;
+
+    /// <summary>
+    /// Single track events from <paramref name="clients"/> connections (closed model) for the CPU per event by process
+    /// against the ceiling's (issue #14's headline figure); no bound on latency, none may fail.
+    /// </summary>
+    public static async Task<ScenarioResult> SingleEventsCostAsync(PipelineUnderTest pipeline, int clients, CancellationToken ct)
+    {
+        var source = await pipeline.CreateSourceAsync("cost", ct);
+        var url = new Uri(pipeline.Api, "/v1/track");
+        var auth = Http.Basic(source.WriteKey);
+        var scenario = new Scenario($"single-events-{clients}-connections",
+            (context, token) => Http.PostAsync(url, EventBodies.Track($"s{clients}-{context.Invocation}"), auth, HttpStatusCode.OK, 1, token),
+            new ClosedModel(clients, Duration: Settings.Duration)) { WarmUp = Settings.WarmUp };
+        await MeasuredCeilings.KestrelAsync(ct);
+        var result = await Metered(pipeline).RunAsync(scenario, ct);
+        await CompareWithKestrelAsync(result, ct);
+        await AddCostAsync(result, pipeline, SingleEventGoal, ct);
+        result.Headline = result.Cost?.CeilingMultiple is { } multiple ? F($"pipeline CPU per event {multiple:0.00}× the ceiling's per request (goal ≤{SingleEventGoal}×)") : "";
+        RunReport.Add(result);
+        Threshold.Assert(result, Threshold.FailRate(0));
+        return result;
+    }
+
+    const string WindowBatching = """
+        select count(*) as Transactions, coalesce(sum(broker_messages), 0)::int8 as BrokerMessages, coalesce(sum(events), 0)::int8 as Events
+        from ingest_transactions
+        where status = 'committed' and started_at >= @From and started_at < @To
+        """;
+
+    /// <summary>
+    /// The CPU per event of each of the pipeline's processes over the measured window (per accepted event for the API,
+    /// RabbitMQ and the load generator; per event stored in the window for the worker and PostgreSQL), the batching of
+    /// the worker's transactions that started in it, and the multiple of the bare Kestrel ceiling, if measured in this run.
+    /// </summary>
+    static async Task AddCostAsync(ScenarioResult result, PipelineUnderTest pipeline, double? goal, CancellationToken ct)
+    {
+        if (result.Cpu is not { } window) return;
+        Batching? batching;
+        try
+        {
+            await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
+            batching = await conn.QuerySingleAsync<Batching>(new CommandDefinition(WindowBatching,
+                new { From = window.Start.At, To = window.End.At }, cancellationToken: ct));
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            batching = null;
+            result.Figures.Add(("batching", "not read: " + e.Message));
+        }
+        var ceiling = MeasuredCeilings.KestrelIfMeasured()?.Cost?.ServerMicrosPerEvent;
+        result.Cost = new ScenarioCost(result.Items, "events accepted (answered 200) in the window",
+            window.AllSeconds(), PipelineUnderTest.ServerProcesses, batching, ceiling, goal,
+            PerStoredEvent: [ProcessCpu.Worker, ProcessCpu.Postgres]);
+        foreach (var missing in pipeline.Unmetered) result.Figures.Add(("not metered", missing));
+    }
 
     static async Task CompareWithKestrelAsync(ScenarioResult result, CancellationToken ct)
     {
