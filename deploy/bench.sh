@@ -9,7 +9,7 @@
 #   deploy/bench.sh read-side  # only the read side's query latency on 1,000,000 events (STRESS_READ_EVENTS) and plans
 #   deploy/bench.sh fuzz       # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
 #
-# Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3),
+# Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3), STRESS_COST_WARMUP_SECONDS (20),
 # STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
 # STRESS_READ_EVENTS (1000000). BENCH_FILTER narrows the scenarios (a dotnet test filter), e.g.
 # BENCH_FILTER="FullyQualifiedName~Ceiling|FullyQualifiedName~64_connections".
