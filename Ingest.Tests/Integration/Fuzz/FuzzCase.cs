@@ -23,17 +23,19 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
     public bool IsLegacy => Path.StartsWith("/analytics", StringComparison.Ordinal);
     int Limit => IsBatch || IsLegacy ? MaxBatchBytes : MaxMessageBytes;
 
-    /// <summary>The statuses the contract allows, in the order the API checks a request: content type, encoding,
-    /// size after decompression, JSON, key, then the messages.</summary>
+    /// <summary>The statuses the contract allows, in the order the API checks a request: a key in the headers (by
+    /// authentication, before the body is read), content type, encoding, size after decompression, JSON, the key in
+    /// the body, then the messages.</summary>
     public int[] AllowedStatuses()
     {
+        if (Key is KeyPlacement.Unknown) return [401]; // both sent as HTTP Basic
+        if (Key is KeyPlacement.ReadKey) return [403];
         if (ContentType is null || !AcceptedContentTypes.Contains(ContentType)) return [415];
         if (Transport == Transport.UnknownEncoding) return [415];
         if (Transport == Transport.CorruptGzip && !StillInflatesWhole()) return Json.Bytes.Length > Limit ? [400, 413] : [400];
         if (Json.Bytes.Length > Limit) return [413];
         if (Parse(Json.Bytes) is not { ValueKind: JsonValueKind.Object } root) return [400];
-        if (Key is KeyPlacement.Missing or KeyPlacement.Unknown) return [401];
-        if (Key is KeyPlacement.ReadKey) return [403];
+        if (Key is KeyPlacement.Missing) return [401];
         return Verdict(root) switch
         {
             Fuzz.Verdict.Accept => [200],
