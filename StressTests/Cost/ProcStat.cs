@@ -42,13 +42,20 @@ public readonly record struct ProcStat(int Pid, int ParentPid, long UserTicks, l
         }
     }
 
+    /// <summary>The ids of the processes /proc lists now (its numeric folders).</summary>
+    public static IEnumerable<int> Pids()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                yield return pid;
+    }
+
     /// <summary>Every live process's stat, read once, for finding descendants.</summary>
     public static IReadOnlyList<ProcStat> ReadAll()
     {
         var all = new List<ProcStat>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Read(pid) is { } stat)
-                all.Add(stat);
+        foreach (var pid in Pids())
+            if (Read(pid) is { } stat) all.Add(stat);
         return all;
     }
 

@@ -60,13 +60,12 @@ public sealed class ProcessCpu(IReadOnlyList<MeteredProcess> processes)
     public static int? FindRabbitMq(int amqpPort)
     {
         var epmd = (amqpPort + 11).ToString(CultureInfo.InvariantCulture);
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in ProcStat.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             string[] args;
             try
             {
-                args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
