@@ -4,7 +4,7 @@ using Ingest.Api.Tracking;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = IngestHost.CreateBuilder(args);
 builder.AddIngestLogging("ingest-api");
 builder.AddProblemResponses();
 builder.AddPostgres();

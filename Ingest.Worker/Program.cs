@@ -13,7 +13,7 @@ static class Program
         if (AdminCommands.Recognizes(args))
             return await AdminCommands.RunAsync(args);
 
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = IngestHost.CreateBuilder(args);
         builder.AddIngestLogging("ingest-worker");
         builder.AddDatabase();
         builder.AddEventConsumer();
