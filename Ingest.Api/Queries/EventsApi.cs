@@ -33,7 +33,7 @@ public static class EventsApi
         where source_id = @SourceId
           and (@Type::text is null or type = @Type)
           and (@Event::text is null or event = @Event)
-          and (@UserId::text is null or user_id = @UserId)
+          and (@UserId::text is null or coalesce(user_id, anonymous_id) = @UserId and user_id = @UserId)
           and (@AnonymousId::text is null or anonymous_id = @AnonymousId)
           and (@From::timestamptz is null or "timestamp" >= @From)
           and (@To::timestamptz is null or "timestamp" < @To)
