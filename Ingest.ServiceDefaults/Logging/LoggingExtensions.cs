@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Debugging;
 using Serilog.Events;
@@ -40,14 +41,25 @@ public static class LoggingExtensions
     /// Serilog.AspNetCore's request log, first in the pipeline: one event per request, at a level by outcome and
     /// duration: Error for an exception or a 5xx other than 503, Warning for 503, 4xx and requests slower than
     /// <c>Ingest:Logging:SlowRequestMs</c> (500), Debug for the fast 2xx and 3xx, so that at the default Information
-    /// they cost a level check, not an event. Headers, bodies and the query string (writeKey) are not logged.
+    /// they cost a level check, not an event. At most <c>Ingest:Logging:ClientErrorsPerSecond</c> (20) 4xx a second
+    /// are Warnings; the rest are Debug and counted (<see cref="ClientErrorLogBudget"/>). Headers, bodies and the query
+    /// string (writeKey) are not logged.
     /// </summary>
     public static IApplicationBuilder UseIngestRequestLogging(this IApplicationBuilder app)
     {
-        var slowMs = app.ApplicationServices.GetRequiredService<IConfiguration>().GetValue("Ingest:Logging:SlowRequestMs", 500.0);
+        var services = app.ApplicationServices;
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var slowMs = configuration.GetValue("Ingest:Logging:SlowRequestMs", 500.0);
+        var clientErrors = new ClientErrorLogBudget(Math.Max(0, configuration.GetValue("Ingest:Logging:ClientErrorsPerSecond", 20)),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Serilog.AspNetCore.RequestLoggingMiddleware"), TimeProvider.System);
         return app.UseSerilogRequestLogging(options =>
         {
-            options.GetLevel = (http, elapsedMs, exception) => RequestLevel(http.Response.StatusCode, elapsedMs, exception, slowMs);
+            options.GetLevel = (http, elapsedMs, exception) =>
+            {
+                var level = RequestLevel(http.Response.StatusCode, elapsedMs, exception, slowMs);
+                return level == LogEventLevel.Warning && http.Response.StatusCode is >= 400 and < 500 && !clientErrors.TryTake(http.Response.StatusCode)
+                    ? LogEventLevel.Debug : level;
+            };
             options.EnrichDiagnosticContext = (diagnostics, http) =>
             {
                 if (http.User.FindFirst(SourceClaim)?.Value is { } source) diagnostics.Set("SourceId", source);

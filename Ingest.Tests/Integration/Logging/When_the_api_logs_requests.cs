@@ -113,6 +113,37 @@ public class When_the_api_logs_requests
         Assert.That(everything, Does.Not.Contain(Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":"))));
     }
 
+    static bool IsClientErrorCount(JsonElement e) => e.GetProperty("@mt").GetString()!.StartsWith("{Count} more requests answered 4xx", StringComparison.Ordinal);
+
+    [Test]
+    public async Task A_flood_of_4xx_is_logged_up_to_the_budget_a_second_and_the_rest_are_counted_in_one_warning()
+    {
+        const int sent = 60, perSecond = 5;
+        await using var seq = await SeqListener.StartAsync(Ct);
+        var (app, client) = await StartApiAsync(seq, Ct, ("Ingest:Logging:ClientErrorsPerSecond", perSecond.ToString()));
+        var sending = Stopwatch.StartNew();
+        using (client)
+        await using (app)
+        {
+            for (var i = 0; i < sent; i++)
+                Assert.That((await client.PostAsync(new Uri("/v1/track", UriKind.Relative), new StringContent("{}"), Ct)).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            sending.Stop();
+            await seq.WaitForEventsAsync(e => e.Count(x => IsRequest(x, "/v1/track")) + e.Where(IsClientErrorCount).Sum(x => x.GetProperty("Count").GetInt32()) >= sent,
+                TimeSpan.FromSeconds(20), Ct);
+            await app.StopAsync(Ct);
+        }
+
+        var logged = seq.Events.Count(e => IsRequest(e, "/v1/track"));
+        var counts = seq.Events.Where(IsClientErrorCount).ToList();
+        var seconds = (int)Math.Ceiling(sending.Elapsed.TotalSeconds) + 1;
+        Assert.That(logged, Is.InRange(perSecond, perSecond * seconds), $"at most {perSecond} a second logged one by one ({sending.Elapsed.TotalSeconds:0.0} s of requests)");
+        Assert.That(counts, Is.Not.Empty);
+        Assert.That(counts.Select(Level), Is.All.EqualTo("Warning"));
+        Assert.That(counts.Where(c => c.TryGetProperty("RequestPath", out _) || c.TryGetProperty("@tr", out _)), Is.Empty, "a count belongs to no one request");
+        Assert.That(counts.Sum(c => c.GetProperty("ByStatus").GetProperty("400").GetInt32()), Is.EqualTo(sent - logged), "every 4xx not logged one by one is counted, by status");
+        Assert.That(counts.Sum(c => c.GetProperty("Count").GetInt32()), Is.EqualTo(sent - logged));
+    }
+
     [Test]
     public async Task Fast_successes_are_logged_at_debug_when_the_request_log_is_turned_down_to_debug()
     {
