@@ -16,6 +16,7 @@ namespace Ingest.Api.Queries;
 /// source and event name. A row is read once, when its transaction has committed, however long that transaction ran.
 /// A client further behind than <see cref="QueryOptions.StreamClientBuffer"/> rows is dropped, to reconnect with
 /// Last-Event-ID; no more than <see cref="QueryOptions.MaxStreamConnections"/> clients are served at once.
+/// Reads the primary, never ConnectionStrings:PostgresRead: a standby refuses LISTEN (see <see cref="ReadDatabase"/>).
 /// </summary>
 public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> options, IMeterFactory meters, ILogger<EventFeed> log)
     : BackgroundService

@@ -13,6 +13,8 @@ namespace Ingest.Api.Queries;
 /// event name, from the instance's one <see cref="EventFeed"/>. Each SSE id is a <see cref="TailPosition"/>: a client
 /// reconnecting with it as Last-Event-ID first gets, from the database, the rows it does not have that were stored within
 /// <see cref="QueryOptions.StreamReplayWindow"/>, then the live rows, with nothing missed and nothing twice.
+/// The catch-up reads the primary, as the feed does: it reads what the feed's snapshot sees, which a lagging replica
+/// may not hold yet (<see cref="ReadDatabase"/>).
 /// </summary>
 public static class EventStream
 {

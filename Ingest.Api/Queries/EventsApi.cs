@@ -79,7 +79,7 @@ public static class EventsApi
     }
 
     static async Task<Results<Ok<EventsPage>, EmptyHttpResult, ValidationProblem>> ListAsync(
-        HttpContext http, NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+        HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var filter = EventFilter.Read(http.User.SourceId(), q);
@@ -117,7 +117,7 @@ public static class EventsApi
     /// <summary>stored (with the event), quarantined (with the reasons, newest first), or neither.</summary>
     public sealed record MessageStatus(string MessageId, string Status, EventView? Event, IReadOnlyList<QuarantineRecord> Quarantined);
 
-    static async Task<Results<Ok<MessageStatus>, NotFound<ProblemDetails>>> GetAsync(string messageId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    static async Task<Results<Ok<MessageStatus>, NotFound<ProblemDetails>>> GetAsync(string messageId, HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, CancellationToken ct)
     {
         var sourceId = http.User.SourceId();
         await using var conn = await db.OpenConnectionAsync(ct);

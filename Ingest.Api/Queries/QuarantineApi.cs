@@ -63,7 +63,7 @@ public static class QuarantineApi
     /// <summary>Replayed now (published again), or already replayed earlier (nothing done this time).</summary>
     public sealed record ReplayResult(long Id, string MessageId, bool Replayed, DateTime ReplayedAt, string Detail);
 
-    static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(HttpContext http, NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+    static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var replayed = q.OneOf("replayed", "true", "false") is { } r ? r == "true" : (bool?)null;
@@ -96,7 +96,7 @@ public static class QuarantineApi
         var sourceId = http.User.SourceId();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // Waits for a concurrent replay of the same row to finish, then finds it replayed.
+        // The primary, not the read side's replica: this writes. Waits for a concurrent replay of the same row to finish, then finds it replayed.
         var claimed = await conn.QuerySingleOrDefaultAsync<(string MessageId, string Raw, DateTime ReplayedAt)?>(
             new CommandDefinition(ClaimForReplay, new { Id = id, SourceId = sourceId }, tx, cancellationToken: ct));
         if (claimed is not { } row)

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 using Ingest.Api.Keys;
 using Ingest.Api.Queries;
@@ -9,9 +10,16 @@ namespace Ingest.Api;
 
 public static class QueriesExtensions
 {
-    /// <summary>The read side's options and the live tail's LISTEN connection. Needs the NpgsqlDataSource (AddPostgres).</summary>
+    /// <summary>
+    /// The read side's options, its data source (<see cref="ReadDatabase"/>) and the live tail's LISTEN connection.
+    /// Needs the NpgsqlDataSource (AddPostgres).
+    /// </summary>
     public static IHostApplicationBuilder AddQueries(this IHostApplicationBuilder builder)
     {
+        if (builder.Configuration.GetConnectionString(ReadDatabase.ConnectionStringName) is { Length: > 0 } replica)
+            builder.Services.AddNpgsqlDataSource(replica, serviceKey: ReadDatabase.Key);
+        else
+            builder.Services.AddKeyedSingleton(ReadDatabase.Key, (sp, _) => sp.GetRequiredService<NpgsqlDataSource>());
         builder.Services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => new Cursor(Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<QueryOptions>>().Value.CursorKey)));
         builder.Services.AddSingleton<EventFeed>();

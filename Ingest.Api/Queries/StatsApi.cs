@@ -65,7 +65,7 @@ public static class StatsApi
     public sealed record UserDay(DateTime Day, long Users, long NewUsers, long CumulativeUsers);
     public sealed record UserStats(DateTime From, DateTime To, IReadOnlyList<UserDay> Days);
 
-    static async Task<Results<Ok<EventStats>, ValidationProblem>> EventsAsync(HttpContext http, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    static async Task<Results<Ok<EventStats>, ValidationProblem>> EventsAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var interval = q.OneOf("interval", "hour", "day") ?? "hour";
@@ -78,7 +78,7 @@ public static class StatsApi
             rows.Select(r => new EventCount(DateTime.SpecifyKind(r.Bucket, DateTimeKind.Utc), r.Event, r.Count)).ToList()));
     }
 
-    static async Task<Results<Ok<UserStats>, ValidationProblem>> UsersAsync(HttpContext http, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    static async Task<Results<Ok<UserStats>, ValidationProblem>> UsersAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var (from, to) = Range(q, time, TimeSpan.FromDays(30), TimeSpan.FromDays(366));

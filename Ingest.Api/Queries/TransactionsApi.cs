@@ -48,7 +48,7 @@ public static class TransactionsApi
 
     public sealed record TransactionsPage(IReadOnlyList<TransactionRow> Transactions, string? NextCursor);
 
-    static async Task<Results<Ok<TransactionsPage>, ValidationProblem>> ListAsync(HttpContext http, NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+    static async Task<Results<Ok<TransactionsPage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var status = q.OneOf("status", "committed", "failed");

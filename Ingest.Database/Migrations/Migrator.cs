@@ -30,7 +30,11 @@ public sealed partial class Migrator(NpgsqlDataSource db, ILogger<Migrator> log)
     public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
 
     /// <returns>The number of migrations this call applied.</returns>
-    public async Task<int> ApplyAsync(CancellationToken ct)
+    public Task<int> ApplyAsync(CancellationToken ct) => ApplyAsync(int.MaxValue, ct);
+
+    /// <summary>The migrations up to <paramref name="lastVersion"/> only: a test's database as an older release left it.</summary>
+    /// <returns>The number of migrations this call applied.</returns>
+    public async Task<int> ApplyAsync(int lastVersion, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@MigrationLock)", new { MigrationLock }, cancellationToken: ct));
@@ -39,7 +43,7 @@ public sealed partial class Migrator(NpgsqlDataSource db, ILogger<Migrator> log)
             await conn.ExecuteAsync(new CommandDefinition(CreateHistoryTable, cancellationToken: ct));
             var applied = (await conn.QueryAsync<int>(new CommandDefinition(SelectAppliedVersions, cancellationToken: ct))).ToHashSet();
             var count = 0;
-            foreach (var migration in Embedded.Where(m => !applied.Contains(m.Version)))
+            foreach (var migration in Embedded.Where(m => m.Version <= lastVersion && !applied.Contains(m.Version)))
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 await conn.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: tx, cancellationToken: ct));

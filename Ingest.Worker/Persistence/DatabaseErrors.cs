@@ -27,13 +27,21 @@ public static class DatabaseErrors
     /// The writer isolates the events that cause it, each in a subtransaction of its own (insert_events_one_by_one).
     /// </summary>
     public static bool IsRefusedData(Exception e) =>
-        e is PostgresException { SqlState: ['2', '2', ..] or ['2', '3', ..] or ['5', '4', ..] };
+        e is PostgresException { SqlState: ['2', '2', ..] or ['2', '3', ..] or ['5', '4', ..] } && !IsMissingPartition(e);
+
+    /// <summary>
+    /// No partition of events holds the time of the insert (stored_at, the database's clock: migration 0105): never the
+    /// event's fault, so not quarantined but retried until the partition maintenance has created it.
+    /// </summary>
+    public static bool IsMissingPartition(Exception e) =>
+        e is PostgresException { SqlState: "23514" } pg && pg.MessageText.StartsWith("no partition of relation", StringComparison.Ordinal);
 
     /// <summary>What ops must do about a failure that is retried, for the transaction log's Action property.</summary>
     public static string Action(Exception e) => e switch
     {
+        _ when IsMissingPartition(e) => "no partition of events holds the current time: check the worker's partition maintenance (Ingest:Partitions) in its log",
         PostgresException { SqlState: "25006" } => "the database is read-only: point ConnectionStrings:Postgres at the primary",
-        PostgresException { SqlState: "42501" } => "grant INSERT and SELECT on events, quarantined_events and ingest_transactions to the worker's role",
+        PostgresException { SqlState: "42501" } => "grant INSERT and SELECT on events, event_keys, quarantined_events and ingest_transactions to the worker's role",
         PostgresException { SqlState: "42P01" or "42703" or "42883" } => "the schema is missing or out of date: run `Ingest.Worker migrate`",
         PostgresException { SqlState: "57014" } => "a statement ran past statement_timeout: raise statement_timeout or lower Ingest:Worker:MessageLimit",
         PostgresException { SqlState: "53100" } => "the database server's disk is full: free or add space",

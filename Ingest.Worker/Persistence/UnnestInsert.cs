@@ -4,7 +4,8 @@ using Npgsql;
 namespace Ingest.Worker.Persistence;
 
 /// <summary>
-/// Small batches: the events as arrays through unnest, inserted unless already stored, and the transaction's log row
+/// Small batches: the events as arrays through unnest, inserted unless already stored (the events_claim_key trigger skips
+/// an event whose key is taken, migration 0105), and the transaction's log row
 /// (<see cref="TransactionLog.Committed"/>), in one batch of two statements: one round trip, one implicit transaction.
 /// </summary>
 public sealed class UnnestInsert(NpgsqlDataSource db)
@@ -15,7 +16,6 @@ public sealed class UnnestInsert(NpgsqlDataSource db)
         select * from unnest(@source_ids, @message_ids, @types, @events, @names, @user_ids, @anonymous_ids, @group_ids,
                              @previous_ids, @timestamps, @original_timestamps, @sent_ats, @received_ats, @clamped,
                              @properties::jsonb[], @traits::jsonb[], @contexts::jsonb[], @integrations::jsonb[])
-        on conflict (source_id, message_id) do nothing
         """;
 
     /// <returns>The events inserted; the rest were already stored.</returns>

@@ -21,7 +21,9 @@ namespace StressTests.Scenarios;
 [TestFixture, Category("Benchmark"), NonParallelizable]
 public sealed class ReadSideBenchmark
 {
+    /// <summary>The events, stored over the last 90 days: in partitions made for those months first (migration 0105).</summary>
     const string GenerateEvents = """
+        select create_event_partitions('month', 2, now() - interval '90 days');
         insert into events (source_id, message_id, type, event, name, user_id, anonymous_id, "timestamp", received_at, stored_at, properties, context)
         select @Source,
                'msg-' || i,

@@ -44,9 +44,10 @@ public sealed class ReadSide
         return request;
     }
 
-    public static async Task<JsonElement> GetJsonAsync(string path, string readKey)
+    /// <summary>GET <paramref name="path"/> from the shared API, or <paramref name="api"/>: asserts a 200 and returns its JSON.</summary>
+    public static async Task<JsonElement> GetJsonAsync(string path, string readKey, HttpClient? api = null)
     {
-        using var response = await Client.SendAsync(Get(path, readKey));
+        using var response = await (api ?? Client).SendAsync(Get(path, readKey));
         var body = await response.Content.ReadAsStringAsync();
         Assert.That((int)response.StatusCode, Is.EqualTo(200), $"GET {path}: {body}");
         return JsonDocument.Parse(body).RootElement.Clone();

@@ -1,4 +1,5 @@
 using Dapper;
+using Npgsql;
 
 namespace Ingest.Tests.Integration.Queries;
 
@@ -14,10 +15,10 @@ public sealed record StoredEvent(string SourceId, string MessageId, string Type,
         returning id, message_id
         """;
 
-    /// <summary>Inserts the events in one statement and sets their ids.</summary>
-    public static async Task InsertAsync(IReadOnlyList<StoredEvent> events)
+    /// <summary>Inserts the events in one statement (into the test database, or <paramref name="database"/>) and sets their ids.</summary>
+    public static async Task InsertAsync(IReadOnlyList<StoredEvent> events, NpgsqlDataSource? database = null)
     {
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        await using var conn = await (database ?? TestStack.Database).OpenConnectionAsync();
         var ids = (await conn.QueryAsync<(long Id, string MessageId)>(InsertEvents, new
         {
             Sources = events.Select(e => e.SourceId).ToArray(),

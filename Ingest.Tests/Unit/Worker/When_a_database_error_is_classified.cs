@@ -21,6 +21,16 @@ public sealed class When_a_database_error_is_classified
         Assert.That(DatabaseAvailability.IsUnavailable(Postgres(sqlState)), Is.False);
     }
 
+    [Test]
+    public void A_missing_partition_is_retried_not_blamed_on_the_data()
+    {
+        var missing = Postgres("23514", "no partition of relation \"events\" found for row");
+
+        Assert.That(DatabaseErrors.IsRefusedData(missing), Is.False);
+        Assert.That(DatabaseErrors.Action(missing), Does.Contain("partition maintenance"));
+        Assert.That(DatabaseErrors.IsRefusedData(Postgres("23514", "new row violates check constraint")), Is.True, "other check violations are the data's");
+    }
+
     [TestCase("57P01")] // admin shutdown
     [TestCase("57P03")] // cannot connect now (starting up)
     [TestCase("53300")] // too many connections
