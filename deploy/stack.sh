@@ -147,8 +147,9 @@ start_cluster() {
   # Nodes 2 and 3 join node 1 once; restarted later, they find the cluster in their data.
   for n in 2 3; do
     if ! cluster_ctl "$n" cluster_status 2>/dev/null | grep -q "$(cluster_node 1)"; then
-      cluster_ctl "$n" stop_app >/dev/null && cluster_ctl "$n" reset >/dev/null &&
-        cluster_ctl "$n" join_cluster "$(cluster_node 1)" >/dev/null && cluster_ctl "$n" start_app >/dev/null ||
+      # (start_app logs errors about the tracking tables of nodes still starting: harmless, and hidden here.)
+      cluster_ctl "$n" stop_app >/dev/null 2>&1 && cluster_ctl "$n" reset >/dev/null 2>&1 &&
+        cluster_ctl "$n" join_cluster "$(cluster_node 1)" >/dev/null 2>&1 && cluster_ctl "$n" start_app >/dev/null 2>&1 ||
         { echo "rabbitmq node $n: could not join node 1" >&2; exit 1; }
       echo "rabbitmq node $n: joined $(cluster_node 1)"
     fi
