@@ -40,8 +40,9 @@ public sealed class When_a_broker_node_is_lost
         }, ct);
 
     /// <summary>
-    /// Workers first, connecting to node 3, so the queue (declared by the first host) has its leader there; the API
-    /// connects to node 1. Steady load; the node <paramref name="pick"/> names is stopped, then started again.
+    /// Workers first (they declare the queue); then the API, given the two nodes without the queue's leader first, so
+    /// the leader and the API's connection are on different nodes. Steady load; the node <paramref name="pick"/>
+    /// names is stopped, then started again.
     /// </summary>
     async Task RunAsync(string name, Func<ApiProcess, string, Task<int>> pick, CancellationToken ct)
     {
@@ -51,7 +52,8 @@ public sealed class When_a_broker_node_is_lost
         {
             await using var worker1 = await WorkerProcess.StartAsync(queue, Settings(3, 1, 2));
             await using var worker2 = await WorkerProcess.StartAsync(queue, Settings(3, 1, 2));
-            var apiSettings = Settings(1, 2, 3);
+            var leader = await ClusterStack.LeaderAsync(queue);
+            var apiSettings = Settings([.. new[] { 1, 2, 3 }.Where(n => n != leader), leader]);
             apiSettings["Ingest__Broker__Queue"] = queue;
             await using var api = await ApiProcess.StartAsync(apiSettings, ct);
             await api.AcceptsAsync(key);
