@@ -81,7 +81,9 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{broker.Value.Queue}"));
+        // The exchange, not queue:{name}: MassTransit would declare the queue on the send side without its arguments
+        // (no x-queue-type), which RabbitMQ refuses for a quorum queue. QueueDeclaration declared queue and binding.
+        var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{broker.Value.Queue}"));
         var reader = _pending.Reader;
         var window = options.Value.Window;
         var maxEvents = options.Value.MaxEventsPerMessage;

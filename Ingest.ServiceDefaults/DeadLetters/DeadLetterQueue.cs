@@ -67,20 +67,8 @@ public sealed class DeadLetterQueue : IAsyncDisposable
 
     public string ErrorQueue => $"{Queue}_error";
 
-    public static async Task<DeadLetterQueue> ConnectAsync(BrokerOptions broker, CancellationToken ct)
-    {
-        var factory = new ConnectionFactory
-        {
-            HostName = broker.Host,
-            Port = broker.Port,
-            VirtualHost = broker.VirtualHost,
-            UserName = broker.Username,
-            Password = broker.Password,
-            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-            ClientProvidedName = "ingest dead-letters",
-        };
-        return new DeadLetterQueue(await factory.CreateConnectionAsync(ct), broker.Queue);
-    }
+    public static async Task<DeadLetterQueue> ConnectAsync(BrokerOptions broker, CancellationToken ct) =>
+        new(await broker.ConnectAsync("ingest dead-letters", ct), broker.Queue);
 
     /// <summary>The first <paramref name="limit"/> dead letters, in queue order, left in place.</summary>
     public async Task<IReadOnlyList<DeadLetter>> PeekAsync(int limit, CancellationToken ct)
@@ -178,7 +166,9 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         var body = message.Body.ToArray();
         var headers = message.BasicProperties.Headers;
         return new DeadLetter(position, DeadLetter.IdOf(message.BasicProperties, body),
-            Header(headers, "MT-Fault-ExceptionType"), Header(headers, "MT-Fault-Message"),
+            Header(headers, "MT-Fault-ExceptionType"),
+            // RabbitMQ's own dead-lettering (a quorum queue's delivery limit) leaves no MT-Fault headers, only x-death's.
+            Header(headers, "MT-Fault-Message") ?? (Header(headers, "x-first-death-reason") is { } reason ? $"RabbitMQ dead-lettered it: {reason}" : null),
             DateTimeOffset.TryParse(Header(headers, "MT-Fault-Timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null,
             body);
     }

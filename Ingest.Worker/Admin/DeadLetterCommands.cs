@@ -46,7 +46,7 @@ public static class DeadLetterCommands
         }
         catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or PublishException)
         {
-            return await fail($"{broker.Host}:{broker.Port}: {e.Message.TrimEnd('.')}. A message leaves _error only once the main queue has confirmed it; the rest stay there.");
+            return await fail($"{string.Join(", ", broker.Endpoints().Select(n => $"{n.HostName}:{n.Port}"))}: {e.Message.TrimEnd('.')}. A message leaves _error only once the main queue has confirmed it; the rest stay there.");
         }
     }
 

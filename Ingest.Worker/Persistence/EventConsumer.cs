@@ -92,8 +92,24 @@ public static class EventConsumerExtensions
                     options.Converters.Add(new EventListWithoutNulls()); // the annotations do not reach list elements
                     return options;
                 });
+                // MassTransit declares _error (and _skipped) with the queue's arguments: the same type, but no delivery
+                // limit or dead-lettering of their own (listing dead letters returns them to the queue each time).
+                var mainQueueOnly = broker.QueueArguments().Keys.Except(broker.ErrorQueueArguments().Keys).ToList();
+                cfg.SendTopology.ConfigureErrorSettings = s => mainQueueOnly.ForEach(key => s.SetQueueArgument(key, null!));
+                cfg.SendTopology.ConfigureDeadLetterSettings = s => mainQueueOnly.ForEach(key => s.SetQueueArgument(key, null!));
                 cfg.ReceiveEndpoint(broker.Queue, e =>
                 {
+                    // Exactly what QueueDeclaration declared, or RabbitMQ refuses the declaration.
+                    foreach (var (key, value) in broker.QueueArguments())
+                        e.SetQueueArgument(key, value);
+                    // Past the delivery limit RabbitMQ moves a message to _error, declared here at start: a dead-letter
+                    // exchange that does not exist yet would drop it.
+                    if (broker.DeliveryLimit is not null)
+                        e.BindDeadLetterQueue(broker.ErrorQueue, broker.ErrorQueue, q =>
+                        {
+                            foreach (var (key, value) in broker.ErrorQueueArguments())
+                                q.SetQueueArgument(key, value);
+                        });
                     e.ConfigureConsumer<EventBatchConsumer>(context);
                     e.ConnectReceiveEndpointObserver(context.GetRequiredService<ConsumerPause>());
                 });

@@ -20,6 +20,7 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri Url => _host.Url;
+    public int Id => _host.Id;
     public string Queue { get; }
     public bool HasExited => _host.HasExited;
     public string Output => _host.Output;
@@ -27,10 +28,10 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>The request log: one event per request, with RequestMethod, RequestPath, StatusCode and SourceId.</summary>
     public IEnumerable<JsonElement> Requests => _host.Log.Where(e => e.TryGetProperty("RequestPath", out _));
 
-    /// <param name="settings">Environment variables over the defaults below (e.g. Ingest__RateLimit__EventsPerSecond).</param>
+    /// <param name="settings">Environment variables over the defaults below (e.g. Ingest__RateLimit__EventsPerSecond); the queue is one of its own unless Ingest__Broker__Queue names one.</param>
     public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? settings = null, CancellationToken ct = default)
     {
-        var queue = $"api-process-{Guid.NewGuid():N}";
+        var queue = settings?.TryGetValue("Ingest__Broker__Queue", out var named) == true ? named : $"api-process-{Guid.NewGuid():N}";
         var configuration = ApiHost.KeySettings(queue);
         // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
         configuration["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug";

@@ -1,0 +1,43 @@
+using Ingest.Tests.Integration.Api;
+using Ingest.Tests.Integration.Worker;
+using RabbitMQ.Client;
+
+namespace Ingest.Tests.Integration.Broker;
+
+/// <summary>
+/// The queue exists as a classic queue (as every deployment before quorum made it) and a host starts with QueueType
+/// quorum: RabbitMQ refuses the declaration, and the host must stop at start saying what to do, not retry for ever.
+/// </summary>
+[TestFixture, CancelAfter(120_000)]
+public sealed class When_the_queue_exists_with_another_type
+{
+    string _queue = null!;
+
+    [SetUp]
+    public async Task DeclareClassic()
+    {
+        _queue = EventSender.NewQueue("mismatch");
+        await using var connection = await ApiHost.Broker().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync(_queue, durable: true, exclusive: false, autoDelete: false);
+    }
+
+    [TearDown]
+    public async Task Delete()
+    {
+        await using var connection = await ApiHost.Broker().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeleteAsync(_queue);
+    }
+
+    [TestCase("Ingest.Worker.dll")]
+    [TestCase("Ingest.Api.dll")]
+    public async Task The_host_exits_at_start_naming_the_setting_and_the_way_to_migrate(string dll)
+    {
+        await using var host = HostProcess.Start(dll, _queue, ApiHost.KeySettings(_queue), new Dictionary<string, string> { ["Ingest__Broker__QueueType"] = "quorum" });
+
+        await Eventually.HoldsAsync(_ => Task.FromResult(host.HasExited), TimeSpan.FromSeconds(60), () => $"the host to exit:\n{host.Output}");
+        Assert.That(host.ExitCode, Is.Not.Zero);
+        Assert.That(host.Output, Does.Contain("Ingest:Broker:QueueType is Quorum").And.Contain("x-queue-type").And.Contain("Ingest:Broker:Queue to a new name"));
+    }
+}
