@@ -36,6 +36,9 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
         if (Json.Bytes.Length > Limit) return [413];
         if (Parse(Json.Bytes) is not { ValueKind: JsonValueKind.Object } root) return [400];
         if (Key is KeyPlacement.Missing) return [401];
+        // The corrupt-gzip case sends a lone track message to every path; when the damage missed, /v1/batch and
+        // /analytics refuse it for the "batch" or "data" it lacks.
+        if (Transport == Transport.CorruptGzip && (IsBatch || IsLegacy)) return [400];
         return Verdict(root) switch
         {
             Fuzz.Verdict.Accept => [200],
