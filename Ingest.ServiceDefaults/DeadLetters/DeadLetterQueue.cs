@@ -56,19 +56,20 @@ public sealed class DeadLetterQueue : IAsyncDisposable
 
     readonly IConnection _connection;
 
-    DeadLetterQueue(IConnection connection, string queue)
+    DeadLetterQueue(IConnection connection, BrokerOptions broker)
     {
         _connection = connection;
-        Queue = queue;
+        Queue = broker.Queue;
+        ErrorQueue = broker.ErrorQueue;
     }
 
     /// <summary>The main queue, where replayed messages go.</summary>
     public string Queue { get; }
 
-    public string ErrorQueue => $"{Queue}_error";
+    public string ErrorQueue { get; }
 
     public static async Task<DeadLetterQueue> ConnectAsync(BrokerOptions broker, CancellationToken ct) =>
-        new(await broker.ConnectAsync("ingest dead-letters", ct), broker.Queue);
+        new(await broker.ConnectAsync("ingest dead-letters", ct), broker);
 
     /// <summary>The first <paramref name="limit"/> dead letters, in queue order, left in place.</summary>
     public async Task<IReadOnlyList<DeadLetter>> PeekAsync(int limit, CancellationToken ct)
