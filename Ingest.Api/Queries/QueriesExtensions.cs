@@ -24,6 +24,7 @@ public static class QueriesExtensions
         builder.Services.AddSingleton(sp => new Cursor(Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<QueryOptions>>().Value.CursorKey)));
         builder.Services.AddSingleton<EventFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
+        builder.Services.AddSingleton<PipelineHealth>();
         return builder;
     }
 
@@ -35,6 +36,8 @@ public static class QueriesExtensions
         app.MapTransactions();
         app.MapQuarantine();
         app.MapDeadLetters();
+        app.MapSource();
+        app.MapPipeline();
         return app;
     }
 
