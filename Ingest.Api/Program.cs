@@ -18,6 +18,7 @@ app.UseIngestRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UsePreflight();
+app.UseDashboard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapTracking();

@@ -1,0 +1,19 @@
+// What every view shows the same way: one event's JSON in the dialog, and a problem in the banner.
+import { $, fill } from './dom.js';
+import { ApiError } from './api.js';
+
+/** One event's whole JSON in the dialog, as text. */
+export function showEvent(event) {
+  $('#event-dialog-title').textContent = `Event ${event.messageId}`;
+  $('#event-json').textContent = JSON.stringify(event, null, 2);
+  $('#event-dialog').showModal();
+}
+
+/** A problem over the current view, until the next navigation: the API's own words when it answered. */
+export function showError(error) {
+  const banner = $('#app-error');
+  fill(banner, error instanceof ApiError ? error.lines.join(' ') : `${error.message || error}`);
+  banner.hidden = false;
+}
+
+export const hideError = () => { $('#app-error').hidden = true; };
