@@ -9,7 +9,10 @@ namespace Ingest.Tests.Integration.Dashboard;
 /// after the last. It is Debian's /usr/bin/chromium (deploy/test.sh installs it), driven by Playwright, since
 /// Playwright's own browser download cannot run here. Each page gets a context of its own (cookies, local and session
 /// storage), and its console errors and uncaught page errors are kept for <see cref="ErrorsOf"/>: a Content-Security-Policy
-/// violation shows up there as a console error.
+/// violation shows up there as a console error, and so does any failed request, /favicon.ico included (Chromium asks
+/// for it by itself unless the page declares an icon, and reports its 404 only the first time in the browser's life).
+/// Errors come as they happen: ask after the page has settled (<c>WaitUntilState.NetworkIdle</c>), not straight after
+/// the navigation.
 /// </summary>
 [SetUpFixture]
 public sealed class Browser
