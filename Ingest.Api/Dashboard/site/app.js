@@ -27,7 +27,7 @@ async function signIn(key) {
   const source = await getJson('/v1/source', { key });
   session.key = key;
   $('#source-name').textContent = source.name;
-  $('#source-id').textContent = `(${source.id})`;
+  $('#source-id').textContent = source.name === source.id ? '' : `(${source.id})`;
   $('#sign-in').hidden = true;
   $('#app').hidden = false;
   route();
