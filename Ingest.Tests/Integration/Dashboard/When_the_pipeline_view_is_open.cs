@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Dapper;
+using Ingest.Contracts;
+using static Microsoft.Playwright.Assertions;
+
+namespace Ingest.Tests.Integration.Dashboard;
+
+/// <summary>
+/// The pipeline view: the health of each part, the transaction log with failures and their reasons, and the quarantine,
+/// replayed from the page through the real broker and worker.
+/// </summary>
+[TestFixture, CancelAfter(180_000)]
+public sealed class When_the_pipeline_view_is_open
+{
+    const string InsertQuarantined = """
+        insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
+        values (@SourceId, @MessageId, @Raw, @Reason, gen_random_uuid()) returning id
+        """;
+
+    const string InsertFailedAttempt = """
+        insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, attempt, error)
+        values (@Id, 'test-worker/1', now(), now() + interval '40 milliseconds', 'failed', 1, 12, 1, @Error)
+        """;
+
+    DashboardStack _stack = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _stack = await DashboardStack.StartAsync();
+        await _stack.SendTrackEventsAsync(3, ["Before Pipeline"]);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _stack.DisposeAsync();
+
+    [Test]
+    public async Task A_quarantined_event_is_replayed_from_the_page_and_then_shows_as_stored()
+    {
+        // The row as the worker writes it when the database refuses an event; its cause is gone, so the replay stores it.
+        var evt = new AnalyticsEvent
+        {
+            SourceId = _stack.SourceId,
+            MessageId = Guid.NewGuid().ToString(),
+            Type = "track",
+            Event = "Quarantined Once",
+            UserId = "u-q",
+            Timestamp = DateTimeOffset.UtcNow.AddMinutes(-5),
+            ReceivedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+            Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
+        };
+        await using (var conn = await TestStack.Database.OpenConnectionAsync())
+            await conn.ExecuteScalarAsync<long>(InsertQuarantined, new
+            {
+                SourceId = _stack.SourceId, evt.MessageId, Raw = JsonSerializer.Serialize(evt, JsonSerializerOptions.Web),
+                Reason = "numeric field overflow (SQLSTATE 22003)",
+            });
+        var page = await DashboardPage.SignedInAsync(_stack);
+        await DashboardPage.ViewAsync(page, "pipeline");
+        var row = page.Locator($"#quarantine-table tr[data-message-id='{evt.MessageId}']");
+        await Expect(row.Locator("td.error-text")).ToHaveTextAsync("numeric field overflow (SQLSTATE 22003)");
+        await Expect(row.Locator("td.state")).ToHaveTextAsync("waiting for replay");
+
+        await row.Locator("button.replay").ClickAsync();
+
+        await Expect(row.Locator("td.state")).ToHaveTextAsync("stored", new() { Timeout = 30_000 });
+        await Expect(row.Locator("button.replay")).ToBeDisabledAsync();
+        var status = await DashboardPage.GetJsonAsync(_stack, $"/v1/events/{evt.MessageId}");
+        Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("stored"), "the API has it stored");
+        Assert.That(status.GetProperty("event").GetProperty("event").GetString(), Is.EqualTo("Quarantined Once"));
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task The_health_of_each_part_and_the_committed_transactions_are_shown()
+    {
+        var page = await DashboardPage.SignedInAsync(_stack);
+        await DashboardPage.ViewAsync(page, "pipeline");
+
+        foreach (var part in new[] { "api", "broker", "worker", "database" })
+            await Expect(page.Locator($"#health-{part} .state")).ToHaveTextAsync("up");
+        await Expect(page.Locator("#health-worker .detail")).ToContainTextAsync($"1 consumer(s) on {_stack.Api.Queue}");
+        await Expect(page.Locator("#health-broker .detail")).ToContainTextAsync($"0 waiting in {_stack.Api.Queue}");
+
+        var committed = (await TransactionsAsync()).First(t => t.WorkerHost == _stack.Worker.WorkerHost);
+        var row = page.Locator($"#tx-table tr[data-id='{committed.Id}']");
+        await Expect(row).ToHaveAttributeAsync("data-status", "committed");
+        Assert.That(await row.Locator("td").AllTextContentsAsync(), Has.Member("committed").And.Member(committed.Inserted.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await Expect(page.Locator("#tx-chart canvas")).ToHaveCountAsync(1);
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task A_failed_attempt_is_highlighted_with_its_reason()
+    {
+        var id = Guid.NewGuid();
+        await using (var conn = await TestStack.Database.OpenConnectionAsync())
+            await conn.ExecuteAsync(InsertFailedAttempt, new { Id = id, Error = "57P01: terminating connection due to administrator command" });
+        var page = await DashboardPage.SignedInAsync(_stack);
+        await DashboardPage.ViewAsync(page, "pipeline");
+
+        var row = page.Locator($"#tx-table tr[data-id='{id}']");
+        await Expect(row).ToHaveClassAsync("failed");
+        await Expect(row.Locator("td.error-text")).ToHaveTextAsync("57P01: terminating connection due to administrator command");
+        await Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("failed, retrying");
+        await Expect(row.Locator("td").Nth(7)).ToHaveTextAsync("40 ms");
+
+        await page.SelectOptionAsync("#tx-form [name=status]", "failed");
+        await Expect(page.Locator("#tx-table tbody tr[data-status='committed']")).ToHaveCountAsync(0);
+        await Expect(row).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    static async Task<List<(Guid Id, string WorkerHost, int Inserted)>> TransactionsAsync()
+    {
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        return (await conn.QueryAsync<(Guid, string, int)>(
+            "select id, worker_host, inserted from ingest_transactions where status = 'committed' order by started_at desc limit 50")).AsList();
+    }
+}
