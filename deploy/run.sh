@@ -66,6 +66,7 @@ cat <<MSG
 
 Ingest.Api    http://127.0.0.1:$api_port   (OpenAPI: /openapi/v1.json, health: /health/ready)
 Ingest.Worker http://127.0.0.1:$worker_port   (health: /health/ready)
+Dashboard     http://127.0.0.1:$api_port/dashboard/   (sign in with the read key: $READ_KEY)
 Send a first event:
   curl -u '$WRITE_KEY:' -H 'Content-Type: application/json' -d '{"userId":"alice","event":"Signed Up","properties":{"plan":"pro"}}' http://127.0.0.1:$api_port/v1/track
 See it stored:
