@@ -3,7 +3,7 @@
 import { $, fill, formatNumber, formatTime, h } from './dom.js';
 import { getJson, query } from './api.js';
 import { chart, legend, palette } from './charts.js';
-import { showError } from './ui.js';
+import { hideError, showError } from './ui.js';
 
 const spans = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30, '90d': 24 * 90 };
 const hourMs = 3600 * 1000;
@@ -12,14 +12,30 @@ let eventsPlot = null;
 let usersPlot = null;
 let loading = null;
 
-/** The range ending at the end of the current hour (or day), so the bucket now filling is in it. */
+const dayMs = 24 * hourMs;
+const isoDay = ms => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The range: a preset ends at the end of the current hour (or day), so the bucket now filling is in it; days of the
+ * user's choice run from the first day's midnight to the midnight after the last, UTC.
+ */
 function range() {
+  const preset = $('#overview-range').value;
+  const custom = preset === 'custom';
+  for (const label of document.querySelectorAll('.custom-range')) label.hidden = !custom;
   // Hourly buckets over 90 days would be 2,160 bars: that range is drawn per day.
-  if ($('#overview-range').value === '90d') $('#overview-interval').value = 'day';
+  if (preset === '90d') $('#overview-interval').value = 'day';
   const interval = $('#overview-interval').value;
-  const step = interval === 'day' ? 24 * hourMs : hourMs;
+  const step = interval === 'day' ? dayMs : hourMs;
+  if (custom) {
+    if (!$('#overview-to').value) $('#overview-to').value = isoDay(Date.now());
+    if (!$('#overview-from').value) $('#overview-from').value = isoDay(Date.now() - 6 * dayMs);
+    const from = Date.parse(`${$('#overview-from').value}T00:00:00Z`);
+    const to = Date.parse(`${$('#overview-to').value}T00:00:00Z`) + dayMs;
+    return { interval, step, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  }
   const to = Math.ceil((Date.now() + 1) / step) * step;
-  const from = to - spans[$('#overview-range').value] * hourMs;
+  const from = to - spans[preset] * hourMs;
   return { interval, step, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
@@ -33,10 +49,11 @@ async function load() {
     const [events, users, all] = await Promise.all([
       getJson(`/v1/stats/events${query({ interval, from, to, event: eventName })}`, { signal }),
       // Users are counted per day: the range widened to whole days.
-      getJson(`/v1/stats/users${query({ from: new Date(Math.floor(Date.parse(from) / (24 * hourMs)) * 24 * hourMs).toISOString(), to })}`, { signal }),
+      getJson(`/v1/stats/users${query({ from: new Date(Math.floor(Date.parse(from) / dayMs) * dayMs).toISOString(), to })}`, { signal }),
       // The names for the picker, from the whole range, whichever name is picked.
       eventName ? getJson(`/v1/stats/events${query({ interval, from, to })}`, { signal }) : null,
     ]);
+    hideError();
     $('#overview-range-text').textContent = `${formatTime(events.from, false)} to ${formatTime(events.to, false)} UTC, per ${interval}.`;
     names(all ?? events, eventName);
     drawEvents(events, step);
@@ -103,7 +120,7 @@ function drawUsers(stats) {
 export default {
   init() {
     $('#overview-form').addEventListener('submit', event => { event.preventDefault(); load(); });
-    for (const id of ['#overview-range', '#overview-interval', '#overview-event']) $(id).addEventListener('change', load);
+    for (const id of ['#overview-range', '#overview-interval', '#overview-event', '#overview-from', '#overview-to']) $(id).addEventListener('change', load);
   },
   start() { load(); },
   stop() { loading?.abort(); },

@@ -12,6 +12,7 @@ const minuteMs = 60_000;
 let timer = null;
 let txPlot = null;
 let txPage = null;
+let committedIds = new Set(); // of the pages shown: a failed attempt's later commit is newer, so on this page or one before
 let quarantinePage = null;
 
 async function health() {
@@ -63,7 +64,10 @@ async function lastHour() {
   legend($('#tx-legend'), series);
 }
 
-/** A failed attempt of a transaction that later committed was retried; one with no commit yet is still being retried. */
+/**
+ * A failed attempt of a transaction that later committed was retried. One with no commit yet is being retried: by the
+ * worker, for as long as the failure lasts, or, once the worker released the batch, by RabbitMQ's next delivery.
+ */
 function statusText(row, committed) {
   if (row.status === 'committed') return row.attempt > 1 ? `committed at attempt ${row.attempt}` : 'committed';
   return committed.has(row.id) ? 'failed, then retried' : 'failed, retrying';
@@ -72,7 +76,9 @@ function statusText(row, committed) {
 async function transactions(cursor) {
   const status = $('#tx-form').elements.status.value;
   txPage = await getJson(`/v1/transactions${query({ status, limit: 50, cursor })}`);
-  const committed = new Set(txPage.transactions.filter(r => r.status === 'committed').map(r => r.id));
+  if (!cursor) committedIds = new Set();
+  for (const row of txPage.transactions) if (row.status === 'committed') committedIds.add(row.id);
+  const committed = committedIds;
   const rows = txPage.transactions.map(row => h('tr', { class: row.status === 'failed' ? 'failed' : '', dataset: { id: row.id, status: row.status } },
     h('td', {}, formatTime(row.startedAt)),
     h('td', {}, statusText(row, committed)),
