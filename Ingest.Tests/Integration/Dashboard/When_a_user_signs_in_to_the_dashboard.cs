@@ -1,4 +1,5 @@
 using Dapper;
+using Ingest.Database.Keys;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -95,6 +96,22 @@ public sealed class When_a_user_signs_in_to_the_dashboard
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         }
         Assert.That(Browser.ErrorsOf(page), Is.Empty, "no console error (a CSP violation is one) and no uncaught error");
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task A_key_revoked_while_signed_in_signs_the_user_out_saying_why()
+    {
+        var reader = await _stack.AddSourceAsync();
+        var page = await DashboardPage.SignedInAsync(_stack, reader.ReadKey);
+
+        Assert.That(await KeyRecords.RevokeAsync(TestStack.Database, reader.ReadKey, CancellationToken.None), Is.EqualTo(1));
+        await page.WaitForTimeoutAsync(2_500); // the API reloads its keys every second here
+        await page.ClickAsync("nav a[data-view='explore']");
+
+        await Expect(page.Locator("#sign-in")).ToBeVisibleAsync();
+        await Expect(page.Locator("#sign-in-error")).ToHaveTextAsync("Signed out: This read key is not known, or was revoked.");
+        Assert.That(await page.EvaluateAsync<string?>("sessionStorage.getItem('ingest.readKey')"), Is.Null);
         await page.Context.CloseAsync();
     }
 }

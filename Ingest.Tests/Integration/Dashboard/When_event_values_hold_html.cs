@@ -76,6 +76,13 @@ public sealed class When_event_values_hold_html
         await page.FillAsync("#lookup-form [name=messageId]", _ids[0]);
         await page.ClickAsync("#lookup-form button[type=submit]");
         await Expect(page.Locator("#explore-error")).ToHaveTextAsync($"No stored event has messageId {_ids[0]}.");
+
+        await DashboardPage.ViewAsync(page, "live");
+        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await _stack.SendTrackEventsAsync(2, ["Ours Only"]);
+        var theirsLater = await _stack.SendTrackEventsAsync(1, ["Theirs Only"], other.WriteKey);
+        await Expect(page.Locator($"#live-table tr[data-message-id='{theirsLater[0]}']")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        Assert.That((await DashboardPage.RowsAsync(page, "#live-table")).Select(r => r[5]), Is.EqualTo(theirsLater), "the live tail shows their event, none of ours");
         await page.Context.CloseAsync();
     }
 }

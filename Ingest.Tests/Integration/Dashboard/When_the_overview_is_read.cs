@@ -73,4 +73,28 @@ public sealed class When_the_overview_is_read
         await Expect(page.Locator("#total-events")).ToHaveTextAsync("2");
         await page.Context.CloseAsync();
     }
+
+    [Test]
+    public async Task Days_of_the_user_s_choice_count_those_days_only_and_a_reversed_range_is_named()
+    {
+        var page = await DashboardPage.SignedInAsync(_stack);
+        await Expect(page.Locator("#total-events")).ToHaveTextAsync("6");
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var yesterday = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        await page.SelectOptionAsync("#overview-range", "custom");
+        await page.FillAsync("#overview-from", yesterday);
+        await page.FillAsync("#overview-to", yesterday);
+        await Expect(page.Locator("#overview-range-text")).ToContainTextAsync($"{yesterday} 00:00 to {today} 00:00 UTC");
+        await Expect(page.Locator("#total-events")).ToHaveTextAsync("0");
+        await Expect(page.Locator("#events-chart")).ToHaveTextAsync("Nothing in this range.");
+
+        await page.FillAsync("#overview-to", today);
+        await Expect(page.Locator("#total-events")).ToHaveTextAsync("6");
+
+        await page.FillAsync("#overview-from", today);
+        await page.FillAsync("#overview-to", yesterday);
+        await Expect(page.Locator("#app-error")).ToHaveTextAsync("to: must be later than from.");
+        await page.Context.CloseAsync();
+    }
 }
