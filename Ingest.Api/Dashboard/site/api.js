@@ -62,9 +62,10 @@ export function query(parameters) {
 
 /**
  * Server-Sent Events read with fetch, since EventSource cannot send an Authorization header. Yields { id, event, data }
- * until the stream ends; resumes after lastEventId when given.
+ * until the stream ends; resumes after lastEventId when given. onOpen runs once the API has answered 200, which it
+ * does only after the client joined the feed: whatever commits from then on is in the stream.
  */
-export async function* serverSentEvents(path, { lastEventId, signal } = {}) {
+export async function* serverSentEvents(path, { lastEventId, signal, onOpen = () => {} } = {}) {
   const extra = { Accept: 'text/event-stream' };
   if (lastEventId) extra['Last-Event-ID'] = lastEventId;
   const response = await fetch(path, { headers: headers(extra), signal, cache: 'no-store' });
@@ -73,6 +74,7 @@ export async function* serverSentEvents(path, { lastEventId, signal } = {}) {
     if (response.status === 401) onUnauthorized(error);
     throw error;
   }
+  onOpen();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {

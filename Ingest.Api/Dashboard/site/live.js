@@ -11,6 +11,7 @@ let lastEventId = null;
 let paused = false;
 let waiting = [];
 let received = 0;
+let connected = false;
 
 function status(text) { $('#live-status').textContent = text; }
 
@@ -40,7 +41,7 @@ function show(events) {
 }
 
 function counters() {
-  status(`${controller ? 'Connected' : 'Stopped'} · ${received} received${paused ? ` · paused, ${waiting.length} waiting` : ''}`);
+  status(`${connected ? 'Connected' : 'Connecting…'} · ${received} received${paused ? ` · paused, ${waiting.length} waiting` : ''}`);
 }
 
 async function read() {
@@ -48,10 +49,12 @@ async function read() {
   const { signal } = controller;
   while (!signal.aborted) {
     try {
+      connected = false;
       counters();
       let batch = [];
       let flush = null;
-      for await (const message of serverSentEvents('/v1/events/stream', { lastEventId, signal })) {
+      const onOpen = () => { connected = true; counters(); };
+      for await (const message of serverSentEvents('/v1/events/stream', { lastEventId, signal, onOpen })) {
         lastEventId = message.id ?? lastEventId;
         received++;
         batch.push(JSON.parse(message.data));
@@ -64,12 +67,14 @@ async function read() {
         }, 50);
       }
     } catch (error) {
+      connected = false;
       if (signal.aborted) return;
       const retryAfter = error instanceof ApiError && error.status === 429 ? 5 : 2;
       status(`Reconnecting in ${retryAfter} s: ${error instanceof ApiError ? error.lines.join(' ') : error.message}`);
       await new Promise(resolve => setTimeout(resolve, retryAfter * 1000));
       continue;
     }
+    connected = false;
     if (!signal.aborted) status('The stream ended; reconnecting…');
     await new Promise(resolve => setTimeout(resolve, 1000));
   }
@@ -99,5 +104,6 @@ export default {
   stop() {
     controller?.abort();
     controller = null;
+    connected = false;
   },
 };

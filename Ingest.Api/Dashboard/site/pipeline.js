@@ -12,6 +12,7 @@ const minuteMs = 60_000;
 let timer = null;
 let txPlot = null;
 let txPage = null;
+let txPaged = false; // older pages loaded: the periodic refresh leaves the table alone
 let committedIds = new Set(); // of the pages shown: a failed attempt's later commit is newer, so on this page or one before
 let quarantinePage = null;
 
@@ -148,7 +149,7 @@ async function quarantine(cursor) {
 
 async function refresh() {
   try {
-    await Promise.all([health(), lastHour(), transactions()]);
+    await Promise.all([health(), lastHour(), txPaged ? null : transactions()]);
   } catch (error) {
     showError(error);
   }
@@ -156,12 +157,14 @@ async function refresh() {
 
 export default {
   init() {
-    $('#tx-form').addEventListener('submit', event => { event.preventDefault(); transactions().catch(showError); });
-    $('#tx-form').elements.status.addEventListener('change', () => transactions().catch(showError));
-    $('#tx-next').addEventListener('click', () => transactions(txPage.nextCursor).catch(showError));
+    const first = () => { txPaged = false; transactions().catch(showError); };
+    $('#tx-form').addEventListener('submit', event => { event.preventDefault(); first(); });
+    $('#tx-form').elements.status.addEventListener('change', first);
+    $('#tx-next').addEventListener('click', () => { txPaged = true; transactions(txPage.nextCursor).catch(showError); });
     $('#quarantine-next').addEventListener('click', () => quarantine(quarantinePage.nextCursor).catch(showError));
   },
   start() {
+    txPaged = false;
     refresh();
     quarantine().catch(showError);
     timer = setInterval(refresh, refreshEvery);
