@@ -37,6 +37,13 @@ public static class DashboardPage
         await Expect(page.Locator($"#view-{view}")).ToBeVisibleAsync();
     }
 
+    /// <summary>The live view, once its stream is connected: what is stored from now on shows in it.</summary>
+    public static async Task LiveAsync(IPage page)
+    {
+        await ViewAsync(page, "live");
+        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+    }
+
     /// <summary>The text of each cell of a table's body, row by row.</summary>
     public static async Task<List<string[]>> RowsAsync(IPage page, string table)
     {

@@ -38,8 +38,7 @@ public sealed class When_each_view_is_photographed
         await Expect(page.Locator("#event-totals tbody tr")).ToHaveCountAsync(5);
         await CheckAsync(page, "overview", width);
 
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
         await _stack.SendTrackEventsAsync(6, Names);
         await Expect(page.Locator("#live-table tbody tr")).ToHaveCountAsync(6, new() { Timeout = 10_000 });
         await CheckAsync(page, "live", width);

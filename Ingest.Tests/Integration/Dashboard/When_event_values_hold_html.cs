@@ -48,8 +48,7 @@ public sealed class When_event_values_hold_html
         await Expect(page.Locator("#event-json")).ToContainTextAsync($"\"event\": \"{Hostile}\"");
         await page.ClickAsync("#event-dialog-close");
 
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
         var later = await _stack.SendTrackEventsAsync(1, [Hostile]);
         await Expect(page.Locator($"#live-table tr[data-message-id='{later[0]}'] td.event-name")).ToHaveTextAsync(Hostile, new() { Timeout = 10_000 });
 
@@ -77,8 +76,7 @@ public sealed class When_event_values_hold_html
         await page.ClickAsync("#lookup-form button[type=submit]");
         await Expect(page.Locator("#explore-error")).ToHaveTextAsync($"No stored event has messageId {_ids[0]}.");
 
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
         await _stack.SendTrackEventsAsync(2, ["Ours Only"]);
         var theirsLater = await _stack.SendTrackEventsAsync(1, ["Theirs Only"], other.WriteKey);
         await Expect(page.Locator($"#live-table tr[data-message-id='{theirsLater[0]}']")).ToBeVisibleAsync(new() { Timeout = 10_000 });

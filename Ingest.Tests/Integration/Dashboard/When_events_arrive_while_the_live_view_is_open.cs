@@ -20,8 +20,7 @@ public sealed partial class When_events_arrive_while_the_live_view_is_open
     public async Task They_appear_within_seconds_with_their_lag()
     {
         var page = await DashboardPage.SignedInAsync(_stack);
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
 
         var sent = Stopwatch.StartNew();
         var ids = await _stack.SendTrackEventsAsync(5, ["Live Arrived"]);
@@ -40,8 +39,7 @@ public sealed partial class When_events_arrive_while_the_live_view_is_open
     public async Task Paused_it_loses_none_and_shows_them_all_on_resume()
     {
         var page = await DashboardPage.SignedInAsync(_stack);
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
         await page.ClickAsync("#live-pause");
 
         var ids = await _stack.SendTrackEventsAsync(8, ["While Paused"]);
@@ -58,8 +56,7 @@ public sealed partial class When_events_arrive_while_the_live_view_is_open
     public async Task The_filter_shows_only_the_names_that_match()
     {
         var page = await DashboardPage.SignedInAsync(_stack);
-        await DashboardPage.ViewAsync(page, "live");
-        await Expect(page.Locator("#live-status")).ToContainTextAsync("Connected");
+        await DashboardPage.LiveAsync(page);
         await _stack.SendTrackEventsAsync(6, ["Checkout Started", "Page Viewed"]);
         await Expect(page.Locator("#live-table tbody tr")).ToHaveCountAsync(6, new() { Timeout = 10_000 });
 
