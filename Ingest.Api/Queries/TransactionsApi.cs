@@ -24,10 +24,42 @@ public static class TransactionsApi
         limit @Limit
         """;
 
+    // One row per minute that has attempts: the dashboard's chart, however many transactions a minute holds.
+    const string CountPerMinute = """
+        select date_trunc('minute', started_at at time zone 'UTC') as Minute,
+               count(*) filter (where status = 'committed') as Committed,
+               count(*) filter (where status = 'failed') as Failed,
+               coalesce(sum(inserted) filter (where status = 'committed'), 0) as Inserted
+        from ingest_transactions
+        where started_at >= @From and started_at < @To
+        group by 1
+        order by 1
+        """;
+
     public static IEndpointRouteBuilder MapTransactions(this IEndpointRouteBuilder app)
     {
-        app.MapReadGroup("Transactions").MapGet("/transactions", ListAsync).WithName("listTransactions");
+        var group = app.MapReadGroup("Transactions");
+        group.MapGet("/transactions", ListAsync).WithName("listTransactions");
+        group.MapGet("/transactions/per-minute", PerMinuteAsync).WithName("transactionsPerMinute");
         return app;
+    }
+
+    /// <summary>The attempts that started in one minute (UTC): committed, failed, and the events the committed ones inserted.</summary>
+    public sealed record MinuteCount(DateTime Minute, long Committed, long Failed, long Inserted);
+    public sealed record TransactionsPerMinute(DateTime From, DateTime To, IReadOnlyList<MinuteCount> Minutes);
+
+    /// <summary>from (default: an hour before to) to to (default: now), at most a day apart.</summary>
+    static async Task<Results<Ok<TransactionsPerMinute>, ValidationProblem>> PerMinuteAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    {
+        var q = new QueryParameters(http.Request.Query);
+        var to = q.Instant("to") ?? time.GetUtcNow();
+        var from = q.Instant("from") ?? to.AddHours(-1);
+        q.CheckRange(from, to, TimeSpan.FromDays(1));
+        if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(DateTime Minute, long Committed, long Failed, long Inserted)>(new CommandDefinition(CountPerMinute, new { From = from, To = to }, cancellationToken: ct));
+        return TypedResults.Ok(new TransactionsPerMinute(from.UtcDateTime, to.UtcDateTime,
+            rows.Select(r => new MinuteCount(DateTime.SpecifyKind(r.Minute, DateTimeKind.Utc), r.Committed, r.Failed, r.Inserted)).ToList()));
     }
 
     public sealed class TransactionRow

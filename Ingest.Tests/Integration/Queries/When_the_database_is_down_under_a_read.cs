@@ -6,7 +6,7 @@ namespace Ingest.Tests.Integration.Queries;
 /// <summary>PostgreSQL stops under the running API: the read side says so, the write side goes on.</summary>
 public sealed class When_the_database_is_down_under_a_read
 {
-    static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/events/stream", "/v1/source"];
+    static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/events/stream", "/v1/source", "/v1/transactions/per-minute"];
 
     [Test]
     public async Task Read_endpoints_answer_503_with_Retry_After_and_recover_while_ingestion_goes_on()
