@@ -1,5 +1,5 @@
-// Pipeline: the health of API, broker, worker and database (/v1/pipeline); the transaction log (/v1/transactions) as
-// a chart of the last hour and a table, failed attempts highlighted with their errors; the quarantine
+// Pipeline: the health of API, broker, worker and database (/v1/pipeline); the transaction log as a chart of the last
+// hour (/v1/transactions/per-minute) and a table (/v1/transactions), failed attempts highlighted with their errors; the quarantine
 // (/v1/quarantine) with a replay button per event, which then follows the event until it is stored. Refreshed every
 // 10 s while shown.
 import { $, fill, formatDuration, formatNumber, formatTime, h } from './dom.js';
@@ -37,25 +37,19 @@ async function health() {
   $('#health-checked').textContent = `Checked ${formatTime(state.checkedAt)} UTC.`;
 }
 
-/** Up to 5,000 attempts of the last hour, for the chart. */
+/** The last hour per minute (/v1/transactions/per-minute): events stored, and failed attempts. */
 async function lastHour() {
-  const from = new Date(Date.now() - 60 * minuteMs).toISOString();
-  const rows = [];
-  let cursor = '';
-  for (let i = 0; i < 5; i++) {
-    const page = await getJson(`/v1/transactions${query({ from, limit: 1000, cursor })}`);
-    rows.push(...page.transactions);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
-  const end = Math.ceil(Date.now() / minuteMs) * minuteMs;
-  const x = Array.from({ length: 60 }, (_, i) => (end - (60 - i) * minuteMs) / 1000);
+  const end = Math.ceil((Date.now() + 1) / minuteMs) * minuteMs;
+  const from = end - 60 * minuteMs;
+  const counts = await getJson(`/v1/transactions/per-minute${query({ from: new Date(from).toISOString(), to: new Date(end).toISOString() })}`);
+  const x = Array.from({ length: 60 }, (_, i) => (from + i * minuteMs) / 1000);
   const events = x.map(() => 0);
   const failed = x.map(() => 0);
-  for (const row of rows) {
-    const i = Math.floor((Date.parse(row.startedAt) - (end - 60 * minuteMs)) / minuteMs);
+  for (const minute of counts.minutes) {
+    const i = (Date.parse(minute.minute) - from) / minuteMs;
     if (i < 0 || i >= 60) continue;
-    if (row.status === 'committed') events[i] += row.inserted; else failed[i] += 1;
+    events[i] = minute.inserted;
+    failed[i] = minute.failed;
   }
   const series = [
     { label: 'Events stored', colour: palette[0], values: events, scale: 'events' },
