@@ -6,6 +6,8 @@ export const palette = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '
 export const failureColour = '#D55E00';
 
 const observers = new WeakMap();
+// Tick steps of the y axes: counts, so whole numbers only.
+const wholeSteps = [1, 2, 5].flatMap(step => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map(scale => step * scale)).sort((a, b) => a - b);
 const utc = seconds => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC');
 
 /** Tick labels in UTC, 24-hour: "14:00", with the date under midnight; "11-23" when ticks are days apart. */
@@ -54,10 +56,11 @@ export function chart(container, previous, { x, series, stacked = false, height 
     tzDate: utc,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
+    // Counts: every y scale starts at 0 and reaches at least 1, so an empty series shows 0–1, not uPlot's 0–100.
+    scales: Object.fromEntries([['x', { time: true }], ...scales.map(scale => [scale, { range: (u, min, max) => uPlot.rangeNum(0, Math.max(max, 1), 0.1, true) }])]),
     axes: [
       { stroke: '#333', grid: { stroke: '#e3e3e3' }, values: timeTicks },
-      ...scales.map((scale, i) => ({ scale, side: i === 0 ? 3 : 1, stroke: '#333', grid: { show: i === 0, stroke: '#e3e3e3' }, size: 56 })),
+      ...scales.map((scale, i) => ({ scale, side: i === 0 ? 3 : 1, stroke: '#333', grid: { show: i === 0, stroke: '#e3e3e3' }, size: 56, incrs: wholeSteps })),
     ],
     series: [{}, ...drawn.map(s => ({
       label: 'series',
