@@ -44,7 +44,9 @@ public sealed class FuzzRun(HttpClient http, string sourceId, string writeKey, s
         catch (HttpRequestException e)
         {
             Tally(request, -1);
-            _violations.Enqueue((request, $"the connection failed: {e.Message}"));
+            // The inner exceptions say which side closed and when (a reset while the body was sent, a refused connection).
+            var causes = string.Concat(Causes(e).Select(c => $" <- {c.GetType().Name}: {c.Message}"));
+            _violations.Enqueue((request, $"the connection failed: {e.Message}{causes}"));
             return;
         }
         Tally(request, status);
@@ -109,6 +111,11 @@ public sealed class FuzzRun(HttpClient http, string sourceId, string writeKey, s
         foreach (var ((transport, status), count) in _transports.OrderBy(a => a.Key.Transport).ThenBy(a => a.Key.Status))
             text.Append($"| {transport} | {Status(status)} | {count} |\n");
         return text.ToString();
+    }
+
+    static IEnumerable<Exception> Causes(Exception e)
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException) yield return inner;
     }
 
     static string Status(int status) => status switch
