@@ -59,6 +59,15 @@ public sealed class QueryParameters(IQueryCollection query)
         }
     }
 
+    /// <summary>from and to (to defaults to now, from to <paramref name="defaultSpan"/> before to), at most <paramref name="maxSpan"/> apart.</summary>
+    public (DateTimeOffset From, DateTimeOffset To) Range(TimeProvider time, TimeSpan defaultSpan, TimeSpan maxSpan)
+    {
+        var to = Instant("to") ?? time.GetUtcNow();
+        var from = Instant("from") ?? to - defaultSpan;
+        CheckRange(from, to, maxSpan);
+        return (from, to);
+    }
+
     public Cursor.Position? Cursor(Cursor cursors, string scope)
     {
         if (Text("cursor") is not { } text) return null;

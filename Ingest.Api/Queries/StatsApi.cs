@@ -69,7 +69,7 @@ public static class StatsApi
     {
         var q = new QueryParameters(http.Request.Query);
         var interval = q.OneOf("interval", "hour", "day") ?? "hour";
-        var (from, to) = Range(q, time, interval == "hour" ? TimeSpan.FromDays(1) : TimeSpan.FromDays(30), interval == "hour" ? TimeSpan.FromDays(92) : TimeSpan.FromDays(3660));
+        var (from, to) = q.Range(time, interval == "hour" ? TimeSpan.FromDays(1) : TimeSpan.FromDays(30), interval == "hour" ? TimeSpan.FromDays(92) : TimeSpan.FromDays(3660));
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(DateTime Bucket, string Event, long Count)>(new CommandDefinition(CountEventsPerBucket,
@@ -81,21 +81,12 @@ public static class StatsApi
     static async Task<Results<Ok<UserStats>, ValidationProblem>> UsersAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
-        var (from, to) = Range(q, time, TimeSpan.FromDays(30), TimeSpan.FromDays(366));
+        var (from, to) = q.Range(time, TimeSpan.FromDays(30), TimeSpan.FromDays(366));
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(DateTime Day, long Users, long NewUsers, decimal CumulativeUsers)>(new CommandDefinition(CountUsersPerDay,
             new { SourceId = http.User.SourceId(), From = from, To = to }, cancellationToken: ct));
         return TypedResults.Ok(new UserStats(from.UtcDateTime, to.UtcDateTime,
             rows.Select(r => new UserDay(DateTime.SpecifyKind(r.Day, DateTimeKind.Utc), r.Users, r.NewUsers, (long)r.CumulativeUsers)).ToList()));
-    }
-
-    /// <summary>from and to (to defaults to now, from to <paramref name="defaultSpan"/> before to), at most <paramref name="maxSpan"/> apart.</summary>
-    static (DateTimeOffset From, DateTimeOffset To) Range(QueryParameters q, TimeProvider time, TimeSpan defaultSpan, TimeSpan maxSpan)
-    {
-        var to = q.Instant("to") ?? time.GetUtcNow();
-        var from = q.Instant("from") ?? to - defaultSpan;
-        q.CheckRange(from, to, maxSpan);
-        return (from, to);
     }
 }

@@ -52,9 +52,7 @@ public static class TransactionsApi
     static async Task<Results<Ok<TransactionsPerMinute>, ValidationProblem>> PerMinuteAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
-        var to = q.Instant("to") ?? time.GetUtcNow();
-        var from = q.Instant("from") ?? to.AddHours(-1);
-        q.CheckRange(from, to, TimeSpan.FromDays(1));
+        var (from, to) = q.Range(time, TimeSpan.FromHours(1), TimeSpan.FromDays(1));
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(DateTime Minute, long Committed, long Failed, long Inserted)>(new CommandDefinition(CountPerMinute, new { From = from, To = to }, cancellationToken: ct));
