@@ -18,23 +18,29 @@ public static class DashboardExtensions
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /// <summary>
+    /// A branch of its own: every other request (the ingest path above all) pays one path-prefix check, not the two
+    /// file middlewares; within it, what is not a file is 404.
+    /// </summary>
     public static WebApplication UseDashboard(this WebApplication app)
     {
         var files = new ManifestEmbeddedFileProvider(typeof(DashboardExtensions).Assembly, "Dashboard/site");
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = Path });
-        app.UseStaticFiles(new StaticFileOptions
+        app.Map(Path, dashboard =>
         {
-            FileProvider = files,
-            RequestPath = Path,
-            OnPrepareResponse = context =>
+            dashboard.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            dashboard.UseStaticFiles(new StaticFileOptions
             {
-                var headers = context.Context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                headers.XContentTypeOptions = "nosniff";
-                headers["Referrer-Policy"] = "no-referrer";
-                // The files change with the build, and carry no version in their names.
-                headers.CacheControl = "no-cache";
-            },
+                FileProvider = files,
+                OnPrepareResponse = context =>
+                {
+                    var headers = context.Context.Response.Headers;
+                    headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                    headers.XContentTypeOptions = "nosniff";
+                    headers["Referrer-Policy"] = "no-referrer";
+                    // The files change with the build, and carry no version in their names.
+                    headers.CacheControl = "no-cache";
+                },
+            });
         });
         return app;
     }
