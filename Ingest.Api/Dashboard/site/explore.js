@@ -2,7 +2,7 @@
 // API gave), one event's whole JSON, a lookup by messageId, and the current filter exported as CSV.
 import { $, fill, formatTime, h, utcInput } from './dom.js';
 import { ApiError, getBlob, getJson, query } from './api.js';
-import { showEvent } from './ui.js';
+import { opensEvent } from './ui.js';
 
 let filter = null;  // the filter of the pages shown
 let cursors = [];   // the cursor of each page shown after the first
@@ -30,7 +30,7 @@ async function load(cursor) {
     return;
   }
   fill($('#explore-table tbody'), page.events.map(event =>
-    h('tr', { tabindex: 0, dataset: { messageId: event.messageId }, onclick: () => showEvent(event), onkeydown: e => { if (e.key === 'Enter') showEvent(event); } },
+    h('tr', { ...opensEvent(event), dataset: { messageId: event.messageId } },
       h('td', {}, formatTime(event.timestamp)),
       h('td', {}, event.type),
       h('td', { class: 'event-name' }, event.event ?? event.name ?? ''),

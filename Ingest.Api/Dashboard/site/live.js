@@ -3,7 +3,7 @@
 // window). Paused, arriving events wait in memory and are shown, all of them, on resume.
 import { $, fill, formatDuration, formatTime, h } from './dom.js';
 import { ApiError, serverSentEvents } from './api.js';
-import { showEvent } from './ui.js';
+import { opensEvent } from './ui.js';
 
 const keep = 1000;
 let controller = null;
@@ -21,7 +21,7 @@ function matches(event, filter = $('#live-filter').value.trim().toLowerCase()) {
 
 function row(event) {
   const lag = Date.parse(event.storedAt) - Date.parse(event.receivedAt);
-  const tr = h('tr', { tabindex: 0, dataset: { messageId: event.messageId }, onclick: () => showEvent(event), onkeydown: e => { if (e.key === 'Enter') showEvent(event); } },
+  const tr = h('tr', { ...opensEvent(event), dataset: { messageId: event.messageId } },
     h('td', {}, formatTime(event.storedAt)),
     h('td', {}, event.type),
     h('td', { class: 'event-name' }, event.event ?? event.name ?? ''),

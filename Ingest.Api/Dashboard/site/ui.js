@@ -9,6 +9,13 @@ export function showEvent(event) {
   $('#event-dialog').showModal();
 }
 
+/** The attributes of a table row that opens its event's JSON, by click or by Enter (rows take the focus). */
+export const opensEvent = event => ({
+  tabindex: 0,
+  onclick: () => showEvent(event),
+  onkeydown: e => { if (e.key === 'Enter') showEvent(event); },
+});
+
 /** A problem over the current view, until the next navigation: the API's own words when it answered. */
 export function showError(error) {
   const banner = $('#app-error');
