@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -53,14 +52,7 @@ public static class DashboardPage
         return rows;
     }
 
-    /// <summary>GET a read endpoint with the read key, as JSON.</summary>
-    public static async Task<JsonElement> GetJsonAsync(DashboardStack stack, string path, string? readKey = null)
-    {
-        using var http = new HttpClient { BaseAddress = stack.Api.Url };
-        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", readKey ?? stack.ReadKey) } };
-        using var response = await http.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.IsSuccessStatusCode, Is.True, $"GET {path}: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    /// <summary>GET a read endpoint of the stack's API with the read key (the stack's own by default): asserts a 200 and returns its JSON.</summary>
+    public static Task<JsonElement> GetJsonAsync(DashboardStack stack, string path, string? readKey = null) =>
+        Queries.ReadSide.GetJsonAsync(path, readKey ?? stack.ReadKey, stack.Http);
 }

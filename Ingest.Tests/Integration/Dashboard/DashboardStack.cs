@@ -13,17 +13,18 @@ namespace Ingest.Tests.Integration.Dashboard;
 /// </summary>
 public sealed class DashboardStack : IAsyncDisposable
 {
-    readonly HttpClient _http;
-
     DashboardStack(WorkerProcess worker, ApiProcess api, (string SourceId, string WriteKey, string ReadKey) source)
     {
         Worker = worker;
         Api = api;
         (SourceId, WriteKey, ReadKey) = source;
-        _http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
     }
 
     public ApiProcess Api { get; }
+
+    /// <summary>A client of the API process, for what a test asks the API itself.</summary>
+    public HttpClient Http { get; }
     public WorkerProcess Worker { get; }
     public string SourceId { get; }
     public string WriteKey { get; }
@@ -86,7 +87,7 @@ public sealed class DashboardStack : IAsyncDisposable
                 messageId,
                 properties = new { n = i },
             });
-            using var response = await _http.SendAsync(request, ct);
+            using var response = await Http.SendAsync(request, ct);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"POST /v1/track: {await response.Content.ReadAsStringAsync(ct)}");
             messageIds.Add(messageId);
         }
@@ -98,11 +99,11 @@ public sealed class DashboardStack : IAsyncDisposable
         return messageIds;
     }
 
-    Task KeysLoadedAsync(string readKey) => ReadSide.ReadKeyLoadedAsync(_http, readKey);
+    Task KeysLoadedAsync(string readKey) => ReadSide.ReadKeyLoadedAsync(Http, readKey);
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        Http.Dispose();
         // The worker first: the API deletes the queue they share.
         await Worker.DisposeAsync();
         await Api.DisposeAsync();

@@ -106,13 +106,12 @@ public sealed class When_a_user_signs_in_to_the_dashboard
         var page = await DashboardPage.SignedInAsync(_stack, reader.ReadKey);
 
         Assert.That(await KeyRecords.RevokeAsync(TestStack.Database, reader.ReadKey, CancellationToken.None), Is.EqualTo(1));
-        using (var http = new HttpClient { BaseAddress = _stack.Api.Url })
-            await Eventually.HoldsAsync(async t =>
-            {
-                using var request = Queries.ReadSide.Get("/v1/source", reader.ReadKey);
-                using var response = await http.SendAsync(request, t);
-                return response.StatusCode == System.Net.HttpStatusCode.Unauthorized;
-            }, TimeSpan.FromSeconds(10), () => "the API to drop the revoked key");
+        await Eventually.HoldsAsync(async t =>
+        {
+            using var request = Queries.ReadSide.Get("/v1/source", reader.ReadKey);
+            using var response = await _stack.Http.SendAsync(request, t);
+            return response.StatusCode == System.Net.HttpStatusCode.Unauthorized;
+        }, TimeSpan.FromSeconds(10), () => "the API to drop the revoked key");
         await page.ClickAsync("nav a[data-view='explore']");
 
         await Expect(page.Locator("#sign-in")).ToBeVisibleAsync();
