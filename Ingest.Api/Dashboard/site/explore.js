@@ -2,7 +2,7 @@
 // API gave), one event's whole JSON, a lookup by messageId, and the current filter exported as CSV.
 import { $, fill, formatTime, h, utcInput } from './dom.js';
 import { ApiError, getBlob, getJson, query } from './api.js';
-import { opensEvent } from './ui.js';
+import { opensEvent, showEvent } from './ui.js';
 
 let filter = null;  // the filter of the pages shown
 let cursors = [];   // the cursor of each page shown after the first
