@@ -29,13 +29,16 @@ public sealed class ClientErrorLogBudget(int perSecond, ILogger log, TimeProvide
                 _logged++;
                 return true;
             }
-            if (_over is null)
+            var first = _over is null;
+            _over ??= [];
+            _over[status] = _over.GetValueOrDefault(status) + 1;
+            // Counted before the report is set going: under 1 ms before the second is over, the delay rounds to none
+            // and the report runs here, at once, on this thread (the lock lets it in).
+            if (first)
             {
-                _over = [];
                 // Not in this request's context: the count belongs to no one request (its path, its trace).
                 using (ExecutionContext.SuppressFlow()) _ = ReportAsync(Window - time.GetElapsedTime(_windowStart, now));
             }
-            _over[status] = _over.GetValueOrDefault(status) + 1;
             return false;
         }
     }
