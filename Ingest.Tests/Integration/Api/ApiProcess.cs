@@ -25,6 +25,11 @@ public sealed class ApiProcess : IAsyncDisposable
     public bool HasExited => _host.HasExited;
     public string Output => _host.Output;
 
+    /// <summary>The events logged at Error or Fatal, each as its message and the first line of its exception.</summary>
+    public IEnumerable<string> Errors => _host.Log
+        .Where(e => e.TryGetProperty("@l", out var level) && level.GetString() is "Error" or "Fatal")
+        .Select(e => $"{e.GetProperty("@m").GetString()} {(e.TryGetProperty("@x", out var x) ? x.GetString()!.Split('\n')[0] : "")}");
+
     /// <summary>The request log: one event per request, with RequestMethod, RequestPath, StatusCode and SourceId.</summary>
     public IEnumerable<JsonElement> Requests => _host.Log.Where(e => e.TryGetProperty("RequestPath", out _));
 

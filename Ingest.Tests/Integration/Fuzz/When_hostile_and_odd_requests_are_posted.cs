@@ -82,11 +82,12 @@ public sealed class When_hostile_and_odd_requests_are_posted
         TestContext.Out.WriteLine(report);
         await File.WriteAllLinesAsync(Path.Combine(folder, "violations.txt"),
             run.Violations.Select(v => $"{v.Problem}\n    {v.Case.Describe(100_000)}\n"), ct);
+        await File.WriteAllTextAsync(Path.Combine(folder, "api.log"), api.Output, ct);
 
         Assert.Multiple(() =>
         {
             Assert.That(run.Violations.Select(v => $"{v.Problem}\n    {v.Case}").Take(30), Is.Empty,
-                $"answers outside the contract: {run.Violations.Count} (all in .local/fuzz/violations.txt; the API's output is in the test log)");
+                $"answers outside the contract: {run.Violations.Count} (all in .local/fuzz/violations.txt, the API's log in .local/fuzz/api.log)");
             Assert.That(steady.Failures.Take(10), Is.Empty, $"the steady client's requests not answered 200, of {steady.Requests}");
             Assert.That(missing.Take(20), Is.Empty, $"accepted events neither stored nor quarantined, of {expected.Count}");
             Assert.That(duplicated.Take(20), Is.Empty, "accepted events stored more than once");
@@ -94,6 +95,7 @@ public sealed class When_hostile_and_odd_requests_are_posted
             Assert.That(steadyMissing.Take(20), Is.Empty, $"the steady client's events not stored, of {steadyIds.Count}");
             Assert.That(peak, Is.LessThan(MaxResidentBytes), "the API's peak resident memory");
             Assert.That(api.HasExited, Is.False, "the API is still running");
+            Assert.That(api.Errors.Take(10), Is.Empty, "errors the API logged");
         });
     }
 
