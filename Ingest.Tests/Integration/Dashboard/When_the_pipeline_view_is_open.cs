@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Ingest.Contracts;
+using Ingest.Tests.Integration.Queries;
 using static Microsoft.Playwright.Assertions;
 
 namespace Ingest.Tests.Integration.Dashboard;
@@ -12,11 +13,6 @@ namespace Ingest.Tests.Integration.Dashboard;
 [TestFixture, CancelAfter(180_000)]
 public sealed class When_the_pipeline_view_is_open
 {
-    const string InsertQuarantined = """
-        insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
-        values (@SourceId, @MessageId, @Raw, @Reason, gen_random_uuid()) returning id
-        """;
-
     const string InsertFailedAttempt = """
         insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, attempt, error)
         values (@Id, 'test-worker/1', now(), now() + interval '40 milliseconds', 'failed', 1, 12, 1, @Error)
@@ -38,23 +34,8 @@ public sealed class When_the_pipeline_view_is_open
     public async Task A_quarantined_event_is_replayed_from_the_page_and_then_shows_as_stored()
     {
         // The row as the worker writes it when the database refuses an event; its cause is gone, so the replay stores it.
-        var evt = new AnalyticsEvent
-        {
-            SourceId = _stack.SourceId,
-            MessageId = Guid.NewGuid().ToString(),
-            Type = "track",
-            Event = "Quarantined Once",
-            UserId = "u-q",
-            Timestamp = DateTimeOffset.UtcNow.AddMinutes(-5),
-            ReceivedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
-            Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
-        };
-        await using (var conn = await TestStack.Database.OpenConnectionAsync())
-            await conn.ExecuteScalarAsync<long>(InsertQuarantined, new
-            {
-                SourceId = _stack.SourceId, evt.MessageId, Raw = JsonSerializer.Serialize(evt, JsonSerializerOptions.Web),
-                Reason = "numeric field overflow (SQLSTATE 22003)",
-            });
+        var evt = QuarantinedRow.Event(_stack.SourceId);
+        await QuarantinedRow.InsertAsync(_stack.SourceId, evt, "numeric field overflow (SQLSTATE 22003)");
         var page = await DashboardPage.SignedInAsync(_stack);
         await DashboardPage.ViewAsync(page, "pipeline");
         var row = page.Locator($"#quarantine-table tr[data-message-id='{evt.MessageId}']");

@@ -9,11 +9,6 @@ namespace Ingest.Tests.Integration.Queries;
 /// <summary>An event the worker quarantined (its row written here as the worker writes it), listed and replayed through the broker.</summary>
 public sealed class When_a_quarantined_event_is_replayed
 {
-    const string InsertQuarantined = """
-        insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
-        values (@SourceId, @MessageId, @Raw, @Reason, gen_random_uuid()) returning id
-        """;
-
     string _source = null!;
     string _readKey = null!;
 
@@ -22,21 +17,8 @@ public sealed class When_a_quarantined_event_is_replayed
 
     async Task<(long Id, AnalyticsEvent Event)> QuarantineAsync(string reason, string? sourceInRaw = null)
     {
-        var evt = new AnalyticsEvent
-        {
-            SourceId = sourceInRaw ?? _source,
-            MessageId = Guid.NewGuid().ToString(),
-            Type = "track",
-            Event = "Quarantined once",
-            UserId = "u-q",
-            Timestamp = DateTimeOffset.UtcNow.AddMinutes(-5),
-            ReceivedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
-            Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
-        };
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
-        var id = await conn.ExecuteScalarAsync<long>(InsertQuarantined,
-            new { SourceId = _source, evt.MessageId, Raw = JsonSerializer.Serialize(evt, JsonSerializerOptions.Web), Reason = reason });
-        return (id, evt);
+        var evt = QuarantinedRow.Event(sourceInRaw ?? _source);
+        return (await QuarantinedRow.InsertAsync(_source, evt, reason), evt);
     }
 
     static HttpRequestMessage Replay(long id, string readKey) =>

@@ -171,13 +171,9 @@ public sealed class When_events_are_queried
     [Test]
     public async Task A_quarantined_message_is_found_with_its_reason_and_an_unknown_one_is_404()
     {
-        var messageId = Guid.NewGuid().ToString();
-        await using (var conn = await TestStack.Database.OpenConnectionAsync())
-            await conn.ExecuteAsync("""
-                insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
-                values (@_source, @messageId, '{}', 'invalid byte sequence for encoding "UTF8": 0x00', gen_random_uuid())
-                """, new { _source, messageId });
-        var found = await ReadSide.GetJsonAsync($"/v1/events/{messageId}", _readKey);
+        var evt = QuarantinedRow.Event(_source);
+        await QuarantinedRow.InsertAsync(_source, evt, "invalid byte sequence for encoding \"UTF8\": 0x00");
+        var found = await ReadSide.GetJsonAsync($"/v1/events/{evt.MessageId}", _readKey);
         Assert.That(found.GetProperty("status").GetString(), Is.EqualTo("quarantined"));
         Assert.That(found.GetProperty("quarantined")[0].GetProperty("reason").GetString(), Does.Contain("0x00"));
 
