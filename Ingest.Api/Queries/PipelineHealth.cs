@@ -1,6 +1,7 @@
 using Dapper;
 using Ingest.Database;
 using Ingest.ServiceDefaults;
+using Ingest.ServiceDefaults.DeadLetters;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -73,16 +74,7 @@ public sealed class PipelineHealth(IOptions<BrokerOptions> broker, NpgsqlDataSou
             await using var connection = await options.ConnectAsync("ingest pipeline health", timeout.Token);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: timeout.Token);
             var queue = await channel.QueueDeclarePassiveAsync(options.Queue, timeout.Token);
-            long? deadLetters = null;
-            try
-            {
-                deadLetters = (await channel.QueueDeclarePassiveAsync(options.ErrorQueue, timeout.Token)).MessageCount;
-            }
-            catch (OperationInterruptedException)
-            {
-                // no dead-letter queue yet: nothing was ever dead-lettered
-                deadLetters = 0;
-            }
+            var deadLetters = await DeadLetterQueue.CountAsync(channel, options.ErrorQueue, timeout.Token);
             return new("up", $"{connection.Endpoint.HostName}:{connection.Endpoint.Port} answers", options.Queue, queue.MessageCount, queue.ConsumerCount, deadLetters);
         }
         catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or OperationCanceledException or System.Net.Sockets.SocketException && !ct.IsCancellationRequested)

@@ -75,7 +75,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     public async Task<IReadOnlyList<DeadLetter>> PeekAsync(int limit, CancellationToken ct)
     {
         await using var channel = await _connection.CreateChannelAsync(cancellationToken: ct);
-        var present = await CountAsync(channel, ct);
+        var present = await CountAsync(channel, ErrorQueue, ct);
         var letters = new List<DeadLetter>();
         ulong lastTag = 0;
         try
@@ -121,7 +121,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     {
         await using var channel = await _connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
-        var present = await CountAsync(channel, ct);
+        var present = await CountAsync(channel, ErrorQueue, ct);
         var taken = new List<DeadLetter>();
         ulong lastHeld = 0;
         try
@@ -149,12 +149,12 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         return taken;
     }
 
-    /// <summary>Messages ready in _error; 0 when it does not exist yet (the channel is then closed, and nothing is read).</summary>
-    async Task<uint> CountAsync(IChannel channel, CancellationToken ct)
+    /// <summary>Messages ready in <paramref name="errorQueue"/>; 0 when it does not exist yet (the channel is then closed, and nothing is read).</summary>
+    public static async Task<uint> CountAsync(IChannel channel, string errorQueue, CancellationToken ct)
     {
         try
         {
-            return (await channel.QueueDeclarePassiveAsync(ErrorQueue, ct)).MessageCount;
+            return (await channel.QueueDeclarePassiveAsync(errorQueue, ct)).MessageCount;
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
