@@ -8,17 +8,16 @@ cd "$repo"
 
 deploy/stack.sh start || { echo "0 passed, 1 failed"; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# apt_install <package>...: from Debian's packages, as root.
+apt_install() {
+  echo "installing $* from Debian's packages"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 # The real-client tests install Segment's and RudderStack's libraries with npm (Ingest.Tests/Integration/Clients/node).
-if ! command -v npm >/dev/null; then
-  echo "npm: installing nodejs and npm from Debian's packages"
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
+command -v npm >/dev/null || apt_install nodejs npm
 # The dashboard's browser tests drive Debian's Chromium with Playwright (Ingest.Tests/Integration/Dashboard/Browser.cs),
 # since Playwright's own browser download cannot run here.
-if [ ! -x /usr/bin/chromium ]; then
-  echo "chromium: installing Debian's chromium package"
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+[ -x /usr/bin/chromium ] || apt_install chromium
 trap 'deploy/stack.sh stop >/dev/null 2>&1' EXIT
 eval "$(deploy/stack.sh env)"
 
