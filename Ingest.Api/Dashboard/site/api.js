@@ -34,12 +34,13 @@ export class ApiError extends Error {
 let onUnauthorized = () => {};
 export const whenUnauthorized = handler => { onUnauthorized = handler; };
 
-function headers(extra = {}, key = session.key) {
-  return { Authorization: `Bearer ${key}`, ...extra };
-}
+/** An error in words for the page: the API's own when it answered. */
+export const describe = error => (error instanceof ApiError ? error.lines.join(' ') : `${error.message || error}`);
 
-async function send(path, { method = 'GET', accept = 'application/json', key, signal } = {}) {
-  const response = await fetch(path, { method, headers: headers({ Accept: accept }, key), signal, cache: 'no-store' });
+async function send(path, { method = 'GET', accept = 'application/json', headers = {}, key, signal } = {}) {
+  const response = await fetch(path, {
+    method, headers: { Authorization: `Bearer ${key ?? session.key}`, Accept: accept, ...headers }, signal, cache: 'no-store',
+  });
   if (!response.ok) {
     const error = await ApiError.from(response);
     if (response.status === 401 && key === undefined) onUnauthorized(error);
@@ -66,14 +67,8 @@ export function query(parameters) {
  * does only after the client joined the feed: whatever commits from then on is in the stream.
  */
 export async function* serverSentEvents(path, { lastEventId, signal, onOpen = () => {} } = {}) {
-  const extra = { Accept: 'text/event-stream' };
-  if (lastEventId) extra['Last-Event-ID'] = lastEventId;
-  const response = await fetch(path, { headers: headers(extra), signal, cache: 'no-store' });
-  if (!response.ok) {
-    const error = await ApiError.from(response);
-    if (response.status === 401) onUnauthorized(error);
-    throw error;
-  }
+  const headers = lastEventId ? { 'Last-Event-ID': lastEventId } : {};
+  const response = await send(path, { accept: 'text/event-stream', headers, signal });
   onOpen();
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

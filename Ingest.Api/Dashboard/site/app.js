@@ -2,7 +2,7 @@
 // URL's hash (#overview, #live, #explore, #pipeline). A view is { start(), stop() }: started when shown, stopped when
 // left, so only the view on screen asks the API anything.
 import { $ } from './dom.js';
-import { ApiError, getJson, session, whenUnauthorized } from './api.js';
+import { ApiError, describe, getJson, session, whenUnauthorized } from './api.js';
 import { hideError } from './ui.js';
 import overview from './overview.js';
 import live from './live.js';
@@ -19,7 +19,7 @@ function refusal(error) {
     case 403: return 'This is a write key. The dashboard needs a read key of the same source (Ingest.Worker key create <source> read).';
     case 401: return 'This read key is not known, or was revoked.';
     case 503: return 'The API has not loaded its keys yet, or the database is down: try again in a few seconds.';
-    default: return error.lines.join(' ');
+    default: return describe(error);
   }
 }
 

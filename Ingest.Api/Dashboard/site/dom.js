@@ -11,19 +11,20 @@ export function h(tag, attributes = {}, ...children) {
     else if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
     else element.setAttribute(name, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : String(child));
-  }
+  element.append(...nodes(children));
   return element;
 }
 
 /** Replaces an element's children. */
 export function fill(element, ...children) {
-  element.replaceChildren();
-  for (const child of children.flat()) if (child !== undefined && child !== null) element.append(child instanceof Node ? child : String(child));
+  element.replaceChildren(...nodes(children));
   return element;
 }
+
+/** Children as nodes: nodes as they are, anything else as text; undefined, null and false left out. */
+const nodes = children => children.flat()
+  .filter(child => child !== undefined && child !== null && child !== false)
+  .map(child => (child instanceof Node ? child : String(child)));
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 

@@ -1,7 +1,7 @@
 // Explore: /v1/events with every filter it has, a page at a time (keyset: each "Next page" passes the nextCursor the
 // API gave), one event's whole JSON, a lookup by messageId, and the current filter exported as CSV.
 import { $, fill, formatTime, h, utcInput } from './dom.js';
-import { ApiError, getBlob, getJson, query } from './api.js';
+import { ApiError, describe, getBlob, getJson, query } from './api.js';
 import { opensEvent, showEvent } from './ui.js';
 
 let filter = null;  // the filter of the pages shown
@@ -18,7 +18,7 @@ function readFilter() {
 }
 
 function problem(error) {
-  fill($('#explore-error'), error instanceof ApiError ? error.lines.join(' ') : error.message);
+  fill($('#explore-error'), describe(error));
 }
 
 async function load(cursor) {

@@ -2,7 +2,7 @@
 // and come back to, it resumes from the last event id, so the API sends what was stored meanwhile (within its replay
 // window). Paused, arriving events wait in memory and are shown, all of them, on resume.
 import { $, fill, formatDuration, formatTime, h } from './dom.js';
-import { ApiError, serverSentEvents } from './api.js';
+import { ApiError, describe, serverSentEvents } from './api.js';
 import { opensEvent } from './ui.js';
 
 const keep = 1000;
@@ -70,7 +70,7 @@ async function read() {
       connected = false;
       if (signal.aborted) return;
       const retryAfter = error instanceof ApiError && error.status === 429 ? 5 : 2;
-      status(`Reconnecting in ${retryAfter} s: ${error instanceof ApiError ? error.lines.join(' ') : error.message}`);
+      status(`Reconnecting in ${retryAfter} s: ${describe(error)}`);
       await new Promise(resolve => setTimeout(resolve, retryAfter * 1000));
       continue;
     }

@@ -73,10 +73,9 @@ async function transactions(cursor) {
   txPage = await getJson(`/v1/transactions${query({ status, limit: 50, cursor })}`);
   if (!cursor) committedIds = new Set();
   for (const row of txPage.transactions) if (row.status === 'committed') committedIds.add(row.id);
-  const committed = committedIds;
   const rows = txPage.transactions.map(row => h('tr', { class: row.status === 'failed' ? 'failed' : '', dataset: { id: row.id, status: row.status } },
     h('td', {}, formatTime(row.startedAt)),
-    h('td', {}, statusText(row, committed)),
+    h('td', {}, statusText(row, committedIds)),
     h('td', { class: 'num' }, row.attempt),
     h('td', { class: 'num' }, formatNumber(row.events)),
     h('td', { class: 'num' }, formatNumber(row.inserted)),

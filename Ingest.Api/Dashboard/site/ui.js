@@ -1,6 +1,6 @@
 // What every view shows the same way: one event's JSON in the dialog, and a problem in the banner.
 import { $, fill } from './dom.js';
-import { ApiError } from './api.js';
+import { describe } from './api.js';
 
 /** One event's whole JSON in the dialog, as text. */
 export function showEvent(event) {
@@ -19,7 +19,7 @@ export const opensEvent = event => ({
 /** A problem over the current view, until the next navigation: the API's own words when it answered. */
 export function showError(error) {
   const banner = $('#app-error');
-  fill(banner, error instanceof ApiError ? error.lines.join(' ') : `${error.message || error}`);
+  fill(banner, describe(error));
   banner.hidden = false;
 }
 
