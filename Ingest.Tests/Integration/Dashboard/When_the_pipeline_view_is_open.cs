@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Dapper;
-using Ingest.Contracts;
 using Ingest.Tests.Integration.Queries;
 using static Microsoft.Playwright.Assertions;
 
