@@ -4,7 +4,7 @@
 # StressTests benchmark (the ceilings of this machine, then the pipeline's scenarios), prints the table, and stops
 # everything it started. Exits non-zero when a scenario breached a threshold.
 #
-#   INGEST_PG_PORT=55432 INGEST_AMQP_PORT=55672 deploy/bench.sh
+#   INGEST_PG_PORT=25432 INGEST_AMQP_PORT=25672 deploy/bench.sh
 #   deploy/bench.sh worker     # only the worker's: backlog drain rates by batch settings, the writer by unnest and COPY
 #   deploy/bench.sh read-side  # only the read side's query latency on 1,000,000 events (STRESS_READ_EVENTS) and plans
 #   deploy/bench.sh fuzz       # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
@@ -20,7 +20,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-export INGEST_PG_PORT=${INGEST_PG_PORT:-55432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-55672}
+export INGEST_PG_PORT=${INGEST_PG_PORT:-25432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-25672}
 case "${1:-}" in
   worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
   read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;

@@ -10,14 +10,14 @@
 #     INGEST_AMQP_PORT+101..103, joined with rabbitmqctl join_cluster; `env` prints Ingest__Broker__Nodes__*;
 #     `leader` prints the node number holding a quorum queue's leader.
 #
-# Settings (environment): INGEST_STACK_DIR (default <repo>/.local/stack), INGEST_PG_PORT (55432),
-# INGEST_AMQP_PORT (55672). Several stacks can run side by side with different values.
+# Settings (environment): INGEST_STACK_DIR (default <repo>/.local/stack), INGEST_PG_PORT (25432),
+# INGEST_AMQP_PORT (25672). Several stacks can run side by side with different values.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 stack_dir=${INGEST_STACK_DIR:-$repo/.local/stack}
-pg_port=${INGEST_PG_PORT:-55432}
-amqp_port=${INGEST_AMQP_PORT:-55672}
+pg_port=${INGEST_PG_PORT:-25432}
+amqp_port=${INGEST_AMQP_PORT:-25672}
 dist_port=$((amqp_port + 10))
 epmd_port=$((amqp_port + 11))
 pg_bin=/usr/lib/postgresql/15/bin

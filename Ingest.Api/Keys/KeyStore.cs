@@ -71,6 +71,7 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                db.Clear(); // the next refresh runs on a session opened after this failure, so a fix in the database is taken up then
                 if (_keys is null) await LoadSnapshotAsync(stoppingToken);
                 // a database outage is one line a tick; anything else comes with its stack trace
                 log.LogWarning(DatabaseAvailability.IsUnavailable(e) ? null : e,

@@ -129,12 +129,16 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
             }
             catch (Exception e) when (DatabaseAvailability.IsUnavailable(e))
             {
+                db.Clear(); // see below
                 if (!_databaseDown) log.LogWarning("Live tail cannot read stored events, retrying: {Error}", e.Message);
                 _databaseDown = true;
             }
             catch (Exception e)
             {
-                // Not worth stopping the API for (ingestion goes on); the clients wait, the next read tries again.
+                // Not worth stopping the API for (ingestion goes on); the clients wait, the next read tries again, on a
+                // session opened after this failure (a statement_timeout or a failover reached the pooled ones), from
+                // the same position: no row is skipped or handed out twice.
+                db.Clear();
                 log.LogError(e, "Live tail failed to read stored events, retrying");
             }
             try { await Task.WhenAny(woken, Task.Delay(options.Value.StreamPollInterval, ct)).WaitAsync(ct); }
@@ -243,6 +247,7 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
             }
             catch (Exception e)
             {
+                db.Clear(); // listen again on a session opened after the failure
                 log.LogWarning("Live tail lost its LISTEN connection, polling until it is back: {Error}", e.Message);
                 try { await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken); }
                 catch (OperationCanceledException) { return; }

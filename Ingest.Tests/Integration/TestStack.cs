@@ -14,8 +14,8 @@ namespace Ingest.Tests.Integration;
 public sealed class TestStack
 {
     public static string RepoRoot { get; } = FindRepoRoot();
-    public static int PostgresPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
-    public static int AmqpPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
+    public static int PostgresPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "25432");
+    public static int AmqpPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672");
     public static string DatabaseName { get; } = $"ingest_test_{Guid.NewGuid():N}"[..24];
     public static string ConnectionString => ConnectionStringFor(DatabaseName);
     public static NpgsqlDataSource Database { get; private set; } = null!;

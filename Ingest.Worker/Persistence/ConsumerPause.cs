@@ -9,7 +9,7 @@ namespace Ingest.Worker.Persistence;
 /// RabbitMQ's consumer_timeout closes the channel under it: stops the event queue's receive endpoint (as MassTransit's
 /// kill switch does), which cancels the batches in hand after <see cref="WorkerOptions.ConsumerStopTimeout"/> so their
 /// messages go back to the queue unacknowledged, as at shutdown; then asks the database every
-/// <see cref="WorkerOptions.ResumeProbeInterval"/> and starts the endpoint again once it answers. While paused the
+/// <see cref="WorkerOptions.ResumeProbeInterval"/> and starts the endpoint again once it answers, with the pool cleared. While paused the
 /// worker holds no delivery and no batch.
 /// </summary>
 public sealed class ConsumerPause(NpgsqlDataSource db, IOptions<WorkerOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
@@ -37,6 +37,7 @@ public sealed class ConsumerPause(NpgsqlDataSource db, IOptions<WorkerOptions> o
             await endpoint.Stop(stopping);
             while (!await DatabaseAnswersAsync(stopping))
                 await Task.Delay(options.Value.ResumeProbeInterval, time, stopping);
+            db.Clear(); // the batches taken from now on start on sessions opened after the fault, not on the probes'
             await endpoint.Start(stopping).Ready;
             log.LogInformation("Consumer {Status}: the database answers", "resumed");
         }

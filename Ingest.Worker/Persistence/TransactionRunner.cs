@@ -19,6 +19,9 @@ namespace Ingest.Worker.Persistence;
 /// transient failure that has not yet lasted <see cref="AlertAfterAttempts"/> attempts. A batch still failing after
 /// <see cref="WorkerOptions.ReleaseAfter"/> is released (<see cref="ConsumerPause"/>): its messages go back to the queue
 /// before RabbitMQ's consumer_timeout would close the channel, and the worker waits for the database holding nothing.
+/// Every attempt after a failed one runs on database sessions opened after that failure: the pool is cleared first
+/// (<see cref="NpgsqlDataSource.Clear"/>), so a fix that lives in a session (a setting reset, a re-grant, a failover behind
+/// the same host name) is taken up at the next attempt instead of when Npgsql prunes idle connections minutes later.
 /// </summary>
 public sealed class TransactionRunner
 {
@@ -28,6 +31,7 @@ public sealed class TransactionRunner
 
     static readonly string WorkerHost = $"{Environment.MachineName}/{Environment.ProcessId}";
 
+    readonly NpgsqlDataSource _db;
     readonly EventWriter _writer;
     readonly TransactionLog _transactionLog;
     readonly WriteRateLimiter _limiter;
@@ -37,9 +41,10 @@ public sealed class TransactionRunner
     readonly TimeSpan _releaseAfter;
     readonly ResiliencePipeline _retry;
 
-    public TransactionRunner(EventWriter writer, TransactionLog transactionLog, WriteRateLimiter limiter, ConsumerPause pause, IOptions<WorkerOptions> options, TimeProvider time,
+    public TransactionRunner(NpgsqlDataSource db, EventWriter writer, TransactionLog transactionLog, WriteRateLimiter limiter, ConsumerPause pause, IOptions<WorkerOptions> options, TimeProvider time,
         ILogger<TransactionRunner> log)
     {
+        _db = db;
         _writer = writer;
         _transactionLog = transactionLog;
         _limiter = limiter;
@@ -106,6 +111,9 @@ public sealed class TransactionRunner
     async ValueTask<WriteResult> AttemptAsync(BatchState batch, CancellationToken ct)
     {
         batch.Begin(_time.GetUtcNow().UtcDateTime);
+        // Sessions opened before the failure, or during the wait (a probe, another batch), may keep what caused it: a
+        // read-only or timeout setting, a connection to the old primary. Only after a failure: the happy path reuses them.
+        if (batch.Attempt > 1) _db.Clear();
         var started = _time.GetTimestamp();
         var result = await _writer.WriteAsync(batch.CurrentAttempt(), batch.Events, ct);
         batch.UnrecordedFailure = null;
@@ -136,8 +144,8 @@ public sealed class TransactionRunner
             _pause.Release(failingFor, error, action);
         if (await _transactionLog.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
-        _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms",
-            batch.TransactionId, "retrying", batch.Attempt + 1, (long)args.RetryDelay.TotalMilliseconds);
+        _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms, on new database sessions (pool renewed: {PoolRenewed})",
+            batch.TransactionId, "retrying", batch.Attempt + 1, (long)args.RetryDelay.TotalMilliseconds, true);
     }
 
     /// <summary>What one batch carries from attempt to attempt.</summary>

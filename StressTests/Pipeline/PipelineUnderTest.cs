@@ -38,8 +38,8 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// <summary>Stops and starts the PostgreSQL this pipeline writes to, through deploy/stack.sh.</summary>
     public PostgresControl Postgres { get; }
 
-    internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "55432");
-    internal static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672");
+    internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "25432");
+    internal static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672");
     static string LogDirectory => Path.Combine(Repo.Root, ".local", "stress-logs");
 
     /// <summary>The database of the pipeline deploy/bench.sh started (ConnectionStrings__Postgres), when INGEST_API_URL is set.</summary>
@@ -355,7 +355,7 @@ public sealed record PostgresControl(int Port, string? StackDirectory)
             RedirectStandardError = true,
         };
         start.Environment["INGEST_PG_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["INGEST_AMQP_PORT"] = Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "55672";
+        start.Environment["INGEST_AMQP_PORT"] = Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672";
         if (StackDirectory is not null) start.Environment["INGEST_STACK_DIR"] = StackDirectory;
         var (exitCode, output) = await Processes.RunAsync(start, TimeSpan.FromSeconds(90), ct);
         if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed ({exitCode}): {output}");

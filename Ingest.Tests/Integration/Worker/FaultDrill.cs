@@ -1,24 +1,27 @@
 using System.Text.Json;
+using Dapper;
 
 namespace Ingest.Tests.Integration.Worker;
 
 /// <summary>
 /// The drill of every test whose database fails for a reason that is not the data's: a worker (retry delays of
 /// 100 ms to 1 s) stores events; the fault comes; events keep arriving while the worker fails with
-/// <c>sqlState</c> and retries; the fault is fixed. It asserts what holds whatever the fault: the worker keeps
-/// running, nothing reaches the error queue, and once fixed every event sent is stored exactly once, with no restart.
+/// <c>sqlState</c> and retries; the fault is fixed; events keep arriving after the fix. It asserts what holds whatever
+/// the fault: the worker keeps running, nothing reaches the error queue, and once fixed every event sent is stored
+/// exactly once, with no restart. It measures, by PostgreSQL's clock, how long after the fix the first batch committed
+/// and the last event was stored.
 /// </summary>
 public static class FaultDrill
 {
     public static async Task<FaultOutcome> RunAsync(OwnDatabase db, string sqlState, Func<Task> breakIt, Func<Task> fixIt, CancellationToken ct,
-        string? workerConnectionString = null)
+        string? workerConnectionString = null, TimeSpan? retryMaxDelay = null)
     {
         await using var sender = await EventSender.StartAsync(EventSender.NewQueue("fault"), ct, db.DataSource);
         await using var worker = await WorkerProcess.StartAsync(sender.Queue, new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = workerConnectionString ?? db.ConnectionString,
             ["Ingest__Worker__RetryBaseDelay"] = "00:00:00.100",
-            ["Ingest__Worker__RetryMaxDelay"] = "00:00:01",
+            ["Ingest__Worker__RetryMaxDelay"] = (retryMaxDelay ?? TimeSpan.FromSeconds(1)).ToString("c"),
         });
         var ids = new List<string>(await sender.SendAsync("before", messages: 5, eventsEach: 10, ct));
         await Eventually.HoldsAsync(async t => await sender.StoredAsync(t) == ids.Count, TimeSpan.FromSeconds(30), () => "events before the fault");
@@ -36,11 +39,15 @@ public static class FaultDrill
             Assert.That(worker.HasExited, Is.False, "the worker keeps running through the fault");
             Assert.That(await sender.ErrorQueueMessagesAsync(ct), Is.Zero, "nothing moved to the error queue during the fault");
             Assert.That(worker.Transactions("retrying").Count(), Is.GreaterThan(0), "the log shows the batch retrying");
+            Assert.That(worker.Transactions("retrying"), Has.All.Matches<JsonElement>(e => e.TryGetProperty("PoolRenewed", out var renewed) && renewed.GetBoolean()),
+                "each retry says it runs on new database sessions");
         }
         finally
         {
             await fixIt();
         }
+        var fixedAt = await ScalarAsync<DateTime>(db, "select clock_timestamp()", null);
+        ids.AddRange(await sender.SendAsync("after", messages: 2, eventsEach: 10, ct));
 
         await Eventually.HoldsAsync(async t => await sender.StoredAsync(t) >= ids.Count, TimeSpan.FromSeconds(60),
             () => $"{sender.StoredAsync(CancellationToken.None).Result} of {ids.Count} stored after the fix; error queue {sender.ErrorQueueMessagesAsync(CancellationToken.None).Result}");
@@ -50,7 +57,15 @@ public static class FaultDrill
         Assert.That(await sender.StoredAsync(ct), Is.EqualTo(ids.Count), "and nothing else");
         Assert.That(worker.HasExited, Is.False, "resumed without a restart");
         Assert.That(await sender.ErrorQueueMessagesAsync(ct), Is.Zero, "nothing in the error queue");
-        return new FaultOutcome(FailedWith(worker, sqlState).ToList(), await EventSender.TransactionsOfAsync(worker, ct, db.DataSource));
+        return new FaultOutcome(FailedWith(worker, sqlState).ToList(), await EventSender.TransactionsOfAsync(worker, ct, db.DataSource),
+            await ScalarAsync<DateTime>(db, "select min(finished_at) from ingest_transactions where status = 'committed' and finished_at > @FixedAt", new { FixedAt = fixedAt }) - fixedAt,
+            await ScalarAsync<DateTime>(db, "select max(stored_at) from events where source_id = @Source", new { sender.Source }) - fixedAt);
+    }
+
+    static async Task<T> ScalarAsync<T>(OwnDatabase db, string sql, object? args)
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<T>(sql, args) ?? throw new InvalidOperationException($"no value: {sql}");
     }
 
     static IEnumerable<JsonElement> FailedWith(WorkerProcess worker, string sqlState) =>
