@@ -1,5 +1,6 @@
 using Ingest.Api;
 using Ingest.Api.Keys;
+using Ingest.Api.Privacy;
 using Ingest.Api.Tracking;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
@@ -23,6 +24,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapTracking();
 app.MapQueries();
+app.MapPrivacy();
 app.MapHealthEndpoints("ingest-api");
 app.MapOpenApi();
 await app.RunAsync();

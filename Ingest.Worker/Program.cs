@@ -2,6 +2,7 @@ using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 using Ingest.Worker.Admin;
 using Ingest.Worker.Persistence;
+using Ingest.Worker.Privacy;
 
 namespace Ingest.Worker;
 
@@ -17,6 +18,7 @@ static class Program
         builder.AddIngestLogging("ingest-worker");
         builder.AddDatabase();
         builder.AddEventConsumer();
+        builder.AddPrivacy();
 
         var app = builder.Build();
         app.MapHealthEndpoints("ingest-worker");

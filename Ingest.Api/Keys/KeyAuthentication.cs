@@ -11,14 +11,15 @@ public enum KeyFailure { Missing, NotLoaded, Unknown, WrongScope }
 
 /// <summary>
 /// Keys as ASP.NET Core authentication: <see cref="KeyAuthenticationHandler"/> turns the key of a request into a
-/// principal with its source and scope, and each endpoint group asks for the <see cref="Write"/> or
-/// <see cref="Read"/> policy. Endpoints read the source with <see cref="SourceId"/>.
+/// principal with its source and scope, and each endpoint group asks for the <see cref="Write"/>,
+/// <see cref="Read"/> or <see cref="Admin"/> policy. Endpoints read the source with <see cref="SourceId"/>.
 /// </summary>
 public static class KeyAuthentication
 {
     public const string Scheme = "Key";
     public const string Write = "write";
     public const string Read = "read";
+    public const string Admin = "admin";
 
     public const string SourceClaim = LoggingExtensions.SourceClaim;
     public const string ScopeClaim = "scope";
@@ -40,7 +41,8 @@ public static class KeyAuthentication
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Write, p => p.RequireAssertion(c => c.User.HasClaim(ScopeClaim, Write)
                 || c.Resource is HttpContext http && KeyAuthenticationHandler.PresentedKey(http.Request, queryAllowed: true) is null))
-            .AddPolicy(Read, p => p.RequireClaim(ScopeClaim, Read));
+            .AddPolicy(Read, p => p.RequireClaim(ScopeClaim, Read))
+            .AddPolicy(Admin, p => p.RequireClaim(ScopeClaim, Admin));
         return builder;
     }
 
@@ -61,11 +63,12 @@ public static class KeyAuthentication
         var (status, title, detail) = (failure, scope) switch
         {
             (KeyFailure.Missing, Write) => (401, "Missing write key", "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."),
-            (KeyFailure.Missing, _) => (401, "Missing read key", "Send a read key as a Bearer token or as the HTTP Basic user name."),
+            (KeyFailure.Missing, _) => (401, $"Missing {scope} key", $"Send {(scope == Admin ? "an" : "a")} {scope} key as a Bearer token or as the HTTP Basic user name."),
             (KeyFailure.NotLoaded, _) => (503, "Keys not loaded yet", "The API has not loaded its keys yet; retry shortly."),
             (KeyFailure.Unknown, _) => (401, $"Unknown {scope} key", $"The {scope} key is not known or was revoked."),
-            (KeyFailure.WrongScope, Write) => (403, "Not a write key", "This key is a read key; sending events needs a write key."),
-            (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is a write key; the read side needs a read key of the same source."),
+            (KeyFailure.WrongScope, Write) => (403, "Not a write key", "This key is not a write key; sending events needs a write key."),
+            (KeyFailure.WrongScope, Admin) => (403, "Not an admin key", "Privacy requests need an admin key of the source; write and read keys cannot make them."),
+            (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is not a read key; the read side needs a read key of the same source."),
             _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
         };
         // RFC 9110 wants a challenge with every 401; Bearer, not Basic, so that a browser's fetch never pops up a password dialog.

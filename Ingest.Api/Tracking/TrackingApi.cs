@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ingest.Api.Keys;
+using Ingest.Api.Privacy;
 using Ingest.Api.Publishing;
 using Ingest.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -50,10 +51,10 @@ public static class TrackingApi
 }
 
 /// <summary>
-/// The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, rate, broker.
+/// The steps every write request goes through, in order: content type, size, JSON, key, origin, messages, suppressions, rate, broker.
 /// A key in the headers or the query was checked before, by authentication; only the body's is checked here.
 /// </summary>
-public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
+public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, SuppressionList suppressions, SourceRateLimiter rateLimiter, EventPublisher publisher, TimeProvider time, IOptions<PublishOptions> publishOptions)
 {
     public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>
         HandleAsync(http, TrackingRequest.MaxMessageBytes, (root, envelope) =>
@@ -106,6 +107,8 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, So
         var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body));
         var (events, errors, refusal) = read(root, envelope);
         if (refusal is not null) return Problem(refusal);
+        // A suppressed subject's events are answered as accepted (Segment's libraries must not retry them) and never published.
+        events.RemoveAll(suppressions.Suppresses);
         if (events.Count > 0)
         {
             EncodedEvents encoded;

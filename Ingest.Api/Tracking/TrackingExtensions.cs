@@ -1,4 +1,5 @@
 using Ingest.Api.Keys;
+using Ingest.Api.Privacy;
 using Ingest.Api.Publishing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -6,12 +7,14 @@ namespace Ingest.Api.Tracking;
 
 public static class TrackingExtensions
 {
-    /// <summary>Rate limits and broker publishing. Needs <see cref="KeyAuthentication.AddKeyAuthentication"/>'s keys.</summary>
+    /// <summary>Rate limits, the suppressed subjects and broker publishing. Needs <see cref="KeyAuthentication.AddKeyAuthentication"/>'s keys.</summary>
     public static IHostApplicationBuilder AddTracking(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SourceRateLimiter>();
+        builder.Services.AddSingleton<SuppressionList>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SuppressionList>());
         builder.Services.AddSingleton<Ingestion>();
         builder.AddEventPublishing();
         return builder;

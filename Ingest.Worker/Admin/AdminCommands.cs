@@ -7,7 +7,7 @@ namespace Ingest.Worker.Admin;
 
 /// <summary>
 /// The worker's command line for operators: apply migrations, add sources, create and revoke keys, inspect and
-/// replay the dead-letter queue (<see cref="DeadLetterCommands"/>).
+/// replay the dead-letter queue (<see cref="DeadLetterCommands"/>), make privacy requests (<see cref="PrivacyCommands"/>).
 /// A key is printed once, when it is created; only its SHA-256 hash is stored (<see cref="KeyRecords"/>).
 /// </summary>
 public static class AdminCommands
@@ -15,14 +15,14 @@ public static class AdminCommands
     const string Usage = """
         usage: Ingest.Worker migrate
                Ingest.Worker source add <id> [<name>] [--origins https://a.example,https://b.example]
-               Ingest.Worker key create <source> write|read
+               Ingest.Worker key create <source> write|read|admin
                Ingest.Worker key revoke <key-prefix>
                Ingest.Worker key list <source>
-        """ + "\n" + DeadLetterCommands.Usage + "\n" + """
+        """ + "\n" + DeadLetterCommands.Usage + "\n" + PrivacyCommands.Usage + "\n" + """
         The database is ConnectionStrings__Postgres; the broker Ingest__Broker__Host, __Port, __Queue… (dead-letters).
         """;
 
-    static readonly string[] Commands = ["migrate", "source", "key", "dead-letters"];
+    static readonly string[] Commands = ["migrate", "source", "key", "dead-letters", "privacy"];
 
     public static bool Recognizes(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -42,7 +42,8 @@ public static class AdminCommands
             {
                 ["migrate"] => await Migrate(db),
                 ["source", "add", var id, .. var rest] => await AddSource(db, id, rest),
-                ["key", "create", var source, "write" or "read"] => await CreateKey(db, source, args[3]),
+                ["key", "create", var source, "write" or "read" or "admin"] => await CreateKey(db, source, args[3]),
+                ["privacy", .. var rest] => await PrivacyCommands.RunAsync(db, rest, Fail),
                 ["key", "revoke", var prefix] => await RevokeKey(db, prefix),
                 ["key", "list", var source] => await ListKeys(db, source),
                 _ => await Fail(Usage),

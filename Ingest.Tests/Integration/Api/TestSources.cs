@@ -13,4 +13,7 @@ public static class TestSources
         var read = await KeyRecords.CreateKeyAsync(TestStack.Database, source, "read", CancellationToken.None);
         return (source, write, read);
     }
+
+    /// <summary>An admin key (privacy requests) of a source made by <see cref="CreateAsync"/>.</summary>
+    public static Task<string> CreateAdminKeyAsync(string source) => KeyRecords.CreateKeyAsync(TestStack.Database, source, "admin", CancellationToken.None);
 }

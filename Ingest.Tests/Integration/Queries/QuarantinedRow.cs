@@ -11,13 +11,13 @@ namespace Ingest.Tests.Integration.Queries;
 public static class QuarantinedRow
 {
     /// <summary>A track event of five minutes ago, as the worker received it.</summary>
-    public static AnalyticsEvent Event(string sourceId, string name = "Quarantined Once") => new()
+    public static AnalyticsEvent Event(string sourceId, string name = "Quarantined Once", string userId = "u-q") => new()
     {
         SourceId = sourceId,
         MessageId = Guid.NewGuid().ToString(),
         Type = "track",
         Event = name,
-        UserId = "u-q",
+        UserId = userId,
         Timestamp = DateTimeOffset.UtcNow.AddMinutes(-5),
         ReceivedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
         Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
@@ -29,8 +29,8 @@ public static class QuarantinedRow
     {
         await using var conn = await TestStack.Database.OpenConnectionAsync();
         return await conn.ExecuteScalarAsync<long>("""
-            insert into quarantined_events (source_id, message_id, raw, reason, transaction_id)
-            values (@sourceId, @MessageId, @raw, @reason, gen_random_uuid()) returning id
-            """, new { sourceId, evt.MessageId, raw = JsonSerializer.Serialize(evt, JsonSerializerOptions.Web), reason });
+            insert into quarantined_events (source_id, message_id, raw, reason, transaction_id, user_id, anonymous_id)
+            values (@sourceId, @MessageId, @raw, @reason, gen_random_uuid(), @UserId, @AnonymousId) returning id
+            """, new { sourceId, evt.MessageId, raw = JsonSerializer.Serialize(evt, JsonSerializerOptions.Web), reason, evt.UserId, evt.AnonymousId });
     }
 }
