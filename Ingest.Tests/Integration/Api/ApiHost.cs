@@ -14,12 +14,14 @@ namespace Ingest.Tests.Integration.Api;
 /// </summary>
 public sealed class ApiHost : WebApplicationFactory<Program>
 {
-    public string Queue { get; } = $"api-test-{Guid.NewGuid():N}";
+    /// <summary>A queue of its own, unless the settings name one (Ingest:Broker:Queue).</summary>
+    public string Queue { get; }
     readonly Dictionary<string, string?> _settings;
     readonly List<HttpClient> _clients = [];
 
     public ApiHost(Dictionary<string, string?>? settings = null)
     {
+        Queue = settings?.GetValueOrDefault("Ingest:Broker:Queue") ?? $"api-test-{Guid.NewGuid():N}";
         _settings = TestStack.HostSettings(Queue);
         foreach (var (key, value) in KeySettings(Queue)) _settings[key] = value;
         _settings["Ingest:Publish:ConfirmTimeout"] = "00:00:03";

@@ -29,15 +29,17 @@ public sealed class PrivacyStack : IAsyncDisposable
     /// <summary>The end of the draining worker's output, for an assertion's message.</summary>
     public string DrainerOutput => _drainer?.Output is { } o ? o[^Math.Min(4000, o.Length)..] : "(no draining worker)";
 
-    public static async Task<PrivacyStack> StartAsync(IDictionary<string, string>? workerSettings = null)
+    /// <param name="oneQueue">The API publishes to the privacy worker's queue, as in production: its dead letters are the ones the API counts.</param>
+    public static async Task<PrivacyStack> StartAsync(IDictionary<string, string>? workerSettings = null, bool oneQueue = false)
     {
         var (source, write, read) = await TestSources.CreateAsync();
         var admin = await TestSources.CreateAdminKeyAsync(source);
-        var api = new ApiHost();
+        var privacyQueue = EventSender.NewQueue("privacy");
+        var api = new ApiHost(oneQueue ? new() { ["Ingest:Broker:Queue"] = privacyQueue } : null);
         var stack = new PrivacyStack
         {
             SourceId = source, WriteKey = write, ReadKey = read, AdminKey = admin, Api = api, Http = await api.StartAsync(write),
-            PrivacyQueue = EventSender.NewQueue("privacy"),
+            PrivacyQueue = privacyQueue,
         };
         stack.PrivacyWorker = await stack.StartPrivacyWorkerAsync(workerSettings);
         return stack;
