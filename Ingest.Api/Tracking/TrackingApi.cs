@@ -58,6 +58,10 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, So
     public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>
         HandleAsync(http, TrackingRequest.MaxMessageBytes, (root, envelope) =>
         {
+            var added = envelope.Client?.AddedBytes(root, null) ?? 0;
+            if (added > 0 && JsonMarshal.GetRawUtf8Value(root).Length + added > TrackingRequest.MaxMessageBytes)
+                return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                    $"The message is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the context.ip and context.userAgent the API adds to it."));
             var (evt, errors) = SegmentMessage.Read(root, type, envelope);
             return new(evt is null ? [] : [evt], errors.Count == 0 ? [] : new() { [""] = errors });
         });
@@ -103,7 +107,9 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, So
             http.Response.Headers.Vary = "Origin";
         }
 
-        var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body));
+        // The client's address and user agent, under the source's IP policy, once for all the request's messages.
+        var client = ClientContext.Of(http, http.User.IpPolicy());
+        var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body), Client: client);
         var (events, errors, refusal) = read(root, envelope);
         if (refusal is not null) return Problem(refusal);
         if (events.Count > 0)
@@ -160,7 +166,7 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, So
         envelope = envelope with
         {
             BatchSentAt = batchSentAt,
-            BatchContext = batchContext,
+            BatchContext = envelope.Client is { } client ? client.Prepare(batchContext) : batchContext,
             BatchIntegrations = batchIntegrations,
         };
         // A message is measured as it will be stored: with the batch's context and integrations merged into it. So a
@@ -172,11 +178,12 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, So
         {
             var position = index++;
             var prefix = $"batch[{position}]";
-            var size = JsonMarshal.GetRawUtf8Value(message).Length + shared;
+            var added = envelope.Client?.AddedBytes(message, batchContext) ?? 0;
+            var size = JsonMarshal.GetRawUtf8Value(message).Length + shared + added;
             if (size > TrackingRequest.MaxMessageBytes)
             {
-                errors[prefix] = [new("", shared == 0 ? $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB"
-                    : $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the batch's context and integrations merged into it")];
+                errors[prefix] = [new("", shared == 0 && added == 0 ? $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB"
+                    : $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the batch's context and integrations and the API's context.ip and context.userAgent merged into it")];
                 continue;
             }
             var (evt, messageErrors) = SegmentMessage.Read(message, null, envelope, position);
