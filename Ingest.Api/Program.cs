@@ -15,6 +15,7 @@ builder.AddQueries();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+app.UseTrustedProxies();
 app.UseIngestRequestLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

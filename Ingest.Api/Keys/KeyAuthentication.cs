@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Ingest.Api.Tracking;
 using Ingest.ServiceDefaults.Logging;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,6 +25,7 @@ public static class KeyAuthentication
     public const string SourceClaim = LoggingExtensions.SourceClaim;
     public const string ScopeClaim = "scope";
     public const string OriginClaim = "origin";
+    public const string IpPolicyClaim = "ip_policy";
 
     /// <summary>
     /// The key store (loaded from PostgreSQL in the background, never on the request path), the scheme and the two
@@ -53,8 +55,16 @@ public static class KeyAuthentication
     public static bool AllowsOrigin(this ClaimsPrincipal user, string origin) =>
         user.FindAll(OriginClaim).Any(c => c.Value == "*" || c.Value.Equals(origin, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>What the key's source stores of a client's IP; anonymize for a principal that does not say (the default).</summary>
+    public static IpPolicy IpPolicy(this ClaimsPrincipal user) => user.FindFirstValue(IpPolicyClaim) switch
+    {
+        nameof(Tracking.IpPolicy.Keep) => Tracking.IpPolicy.Keep,
+        nameof(Tracking.IpPolicy.Drop) => Tracking.IpPolicy.Drop,
+        _ => Tracking.IpPolicy.Anonymize,
+    };
+
     public static ClaimsPrincipal Principal(SourceKey key) => new(new ClaimsIdentity(
-        [new(SourceClaim, key.SourceId), new(ScopeClaim, key.Scope), .. key.AllowedOrigins.Select(o => new Claim(OriginClaim, o))], Scheme));
+        [new(SourceClaim, key.SourceId), new(ScopeClaim, key.Scope), new(IpPolicyClaim, key.IpPolicy.ToString()), .. key.AllowedOrigins.Select(o => new Claim(OriginClaim, o))], Scheme));
 
     /// <summary>The problem each failure answers, worded for the scope the endpoint needs; Retry-After while keys are not loaded.</summary>
     public static ProblemHttpResult Refusal(HttpResponse response, KeyFailure failure, string scope, TimeSpan retryAfter)

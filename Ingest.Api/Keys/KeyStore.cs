@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Tracking;
 using Ingest.Database;
 using Ingest.Database.Keys;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,11 @@ using Npgsql;
 
 namespace Ingest.Api.Keys;
 
-/// <summary>What a key opens: its source, its scope (write or read) and the source's allowed browser origins.</summary>
-public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins);
+/// <summary>
+/// What a key opens: its source, its scope (write or read), the source's allowed browser origins and what it stores of
+/// a client's IP. A snapshot written before sources had an IP policy has none: such keys anonymize, the default.
+/// </summary>
+public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins, IpPolicy IpPolicy = IpPolicy.Anonymize);
 
 /// <summary>
 /// The keys the API accepts, held in memory so that the ingest path never touches PostgreSQL. A background loop
@@ -21,7 +25,7 @@ public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOr
 public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, TimeProvider time, ILogger<KeyStore> log) : BackgroundService
 {
     const string SelectActiveKeys = """
-        select k.key_hash as Hash, k.source_id as SourceId, k.scope as Scope, s.allowed_origins as AllowedOrigins
+        select k.key_hash as Hash, k.source_id as SourceId, k.scope as Scope, s.allowed_origins as AllowedOrigins, s.ip_policy as IpPolicy
         from api_keys k join sources s on s.id = k.source_id
         where k.revoked_at is null
         """;
@@ -44,8 +48,9 @@ public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, 
     public async Task RefreshAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(byte[] Hash, string SourceId, string Scope, string[] AllowedOrigins)>(new CommandDefinition(SelectActiveKeys, cancellationToken: ct));
-        var keys = rows.ToFrozenDictionary(r => Convert.ToHexStringLower(r.Hash), r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins));
+        var rows = await conn.QueryAsync<(byte[] Hash, string SourceId, string Scope, string[] AllowedOrigins, string IpPolicy)>(new CommandDefinition(SelectActiveKeys, cancellationToken: ct));
+        var keys = rows.ToFrozenDictionary(r => Convert.ToHexStringLower(r.Hash),
+            r => new SourceKey(r.SourceId, r.Scope, r.AllowedOrigins, Enum.Parse<IpPolicy>(r.IpPolicy, ignoreCase: true))); // the column's check allows only the enum's words
         _keys = keys;
         LoadedAt = time.GetUtcNow();
         if (options.Value.SnapshotPath is not { Length: > 0 } path) return;

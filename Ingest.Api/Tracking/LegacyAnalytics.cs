@@ -53,9 +53,9 @@ public static class LegacyAnalytics
                 itemErrors[prefix] = [new("key", $"is longer than {SegmentMessage.MaxNameLength} characters")];
                 continue;
             }
-            if (JsonMarshal.GetRawUtf8Value(item).Length > TrackingRequest.MaxMessageBytes)
+            if (JsonMarshal.GetRawUtf8Value(item).Length + (envelope.Client?.AddedBytes(default, null) ?? 0) > TrackingRequest.MaxMessageBytes)
             {
-                itemErrors[prefix] = [new("", $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB")];
+                itemErrors[prefix] = [new("", $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the context.ip and context.userAgent the API adds")];
                 continue;
             }
             var itemTime = UnixSeconds(item, "timestamp", errorsOfItem, required: false) ?? timestamp;
@@ -79,6 +79,7 @@ public static class LegacyAnalytics
                 ReceivedAt = envelope.ReceivedAt,
                 TimestampClamped = clamped,
                 Properties = JsonSerializer.SerializeToElement(new LegacyProperties(value.ValueKind == JsonValueKind.Undefined ? null : value, product)),
+                Context = envelope.Client?.Context(null, null), // the format has no context: the client's ip and userAgent only, one copy for all items
             });
         }
         return new(events, itemErrors);

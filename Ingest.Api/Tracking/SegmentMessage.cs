@@ -21,8 +21,10 @@ public static class SegmentMessage
     static readonly string[] JsonObjectFields = ["properties", "traits", "context", "integrations"];
 
     /// <param name="Ids">Derives the messageId of a message that has none; by default from an empty body.</param>
+    /// <param name="BatchContext">The batch's context, already <see cref="ClientContext.Prepare"/>d when there is a <paramref name="Client"/>.</param>
+    /// <param name="Client">The client's ip and userAgent to add, and the source's IP policy; none adds nothing.</param>
     public sealed record Envelope(string SourceId, DateTimeOffset ReceivedAt, DateTimeOffset? BatchSentAt = null,
-        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, MessageIds? Ids = null)
+        JsonElement? BatchContext = null, JsonElement? BatchIntegrations = null, MessageIds? Ids = null, ClientContext? Client = null)
     {
         /// <summary>The messageId of the message at <paramref name="position"/> in the body, for one that came without.</summary>
         public string DerivedMessageId(int position) => (Ids ?? MessageIds.None).For(SourceId, position);
@@ -107,7 +109,7 @@ public static class SegmentMessage
             TimestampClamped = clamped,
             Properties = objects[0],
             Traits = objects[1],
-            Context = Merge(objects[2], envelope.BatchContext),
+            Context = envelope.Client is { } client ? client.Context(objects[2], envelope.BatchContext) : Merge(objects[2], envelope.BatchContext),
             Integrations = Merge(objects[3], envelope.BatchIntegrations),
         }, errors);
     }

@@ -59,6 +59,10 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, Su
     public Task<Results<Ok<TrackingApi.Success>, ValidationProblem, ProblemHttpResult>> SingleAsync(HttpContext http, string type) =>
         HandleAsync(http, TrackingRequest.MaxMessageBytes, (root, envelope) =>
         {
+            var added = envelope.Client?.AddedBytes(root, null) ?? 0;
+            if (added > 0 && JsonMarshal.GetRawUtf8Value(root).Length + added > TrackingRequest.MaxMessageBytes)
+                return new([], [], new(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                    $"The message is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the context.ip and context.userAgent the API adds to it."));
             var (evt, errors) = SegmentMessage.Read(root, type, envelope);
             return new(evt is null ? [] : [evt], errors.Count == 0 ? [] : new() { [""] = errors });
         });
@@ -104,7 +108,9 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, Su
             http.Response.Headers.Vary = "Origin";
         }
 
-        var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body));
+        // The client's address and user agent, under the source's IP policy, once for all the request's messages.
+        var client = ClientContext.Of(http, http.User.IpPolicy());
+        var envelope = new SegmentMessage.Envelope(sourceId, receivedAt, Ids: new MessageIds(body), Client: client);
         var (events, errors, refusal) = read(root, envelope);
         if (refusal is not null) return Problem(refusal);
         // A suppressed subject's events are answered as accepted (Segment's libraries must not retry them) and never published.
@@ -163,7 +169,7 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, Su
         envelope = envelope with
         {
             BatchSentAt = batchSentAt,
-            BatchContext = batchContext,
+            BatchContext = envelope.Client is { } client ? client.Prepare(batchContext) : batchContext,
             BatchIntegrations = batchIntegrations,
         };
         // A message is measured as it will be stored: with the batch's context and integrations merged into it. So a
@@ -175,11 +181,12 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, Su
         {
             var position = index++;
             var prefix = $"batch[{position}]";
-            var size = JsonMarshal.GetRawUtf8Value(message).Length + shared;
+            var added = envelope.Client?.AddedBytes(message, batchContext) ?? 0;
+            var size = JsonMarshal.GetRawUtf8Value(message).Length + shared + added;
             if (size > TrackingRequest.MaxMessageBytes)
             {
-                errors[prefix] = [new("", shared == 0 ? $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB"
-                    : $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the batch's context and integrations merged into it")];
+                errors[prefix] = [new("", shared == 0 && added == 0 ? $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB"
+                    : $"is larger than {TrackingRequest.MaxMessageBytes / 1024} KB with the batch's context and integrations and the API's context.ip and context.userAgent merged into it")];
                 continue;
             }
             var (evt, messageErrors) = SegmentMessage.Read(message, null, envelope, position);

@@ -1,7 +1,10 @@
+using System.Net;
 using Ingest.Api.Keys;
 using Ingest.Api.Privacy;
 using Ingest.Api.Publishing;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Ingest.Api.Tracking;
 
@@ -16,9 +19,33 @@ public static class TrackingExtensions
         builder.Services.AddSingleton<SuppressionList>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SuppressionList>());
         builder.Services.AddSingleton<Ingestion>();
+        builder.AddTrustedProxies();
         builder.AddEventPublishing();
         return builder;
     }
+
+    /// <summary>
+    /// X-Forwarded-For from the configured proxies only. ASP.NET Core's defaults trust loopback, and with both lists
+    /// empty its middleware trusts every peer, so the lists are replaced by ours and the middleware only runs when
+    /// one is set (<see cref="UseTrustedProxies"/>).
+    /// </summary>
+    static void AddTrustedProxies(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TrustedProxyOptions>().BindConfiguration(TrustedProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<TrustedProxyOptions>>((forwarded, trusted) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.ForwardLimit = trusted.Value.ForwardLimit;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in trusted.Value.KnownProxies) forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            foreach (var network in trusted.Value.KnownNetworks) forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        });
+    }
+
+    /// <summary>First in the pipeline, so everything after sees the client's address; nothing when no proxy is trusted.</summary>
+    public static IApplicationBuilder UseTrustedProxies(this IApplicationBuilder app) =>
+        app.ApplicationServices.GetRequiredService<IOptions<TrustedProxyOptions>>().Value.Any ? app.UseForwardedHeaders() : app;
 
     /// <summary>
     /// CORS preflights carry no key, so they are answered for any origin; the source's allowed origins are enforced on

@@ -14,6 +14,8 @@ public static class KeyRecords
         on conflict (id) do update set name = excluded.name, allowed_origins = excluded.allowed_origins
         """;
 
+    const string UpdateIpPolicy = "update sources set ip_policy = @Policy where id = @Id";
+
     const string InsertKey = "insert into api_keys (key_hash, key_prefix, source_id, scope) values (@Hash, @Prefix, @Source, @Scope)";
     const string RevokeKeyByPrefix = "update api_keys set revoked_at = now() where key_prefix = @Prefix and revoked_at is null";
     const string SelectKeysOfSource = """
@@ -28,6 +30,14 @@ public static class KeyRecords
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(UpsertSource, new { Id = id, Name = name, Origins = origins }, cancellationToken: ct));
+    }
+
+    /// <summary>What the source stores of a client's IP: keep, anonymize or drop (the column's check refuses anything else).</summary>
+    /// <returns>Whether the source exists.</returns>
+    public static async Task<bool> SetIpPolicyAsync(NpgsqlDataSource db, string id, string policy, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(UpdateIpPolicy, new { Id = id, Policy = policy }, cancellationToken: ct)) == 1;
     }
 
     /// <returns>The new key, in full: the only time it exists outside the caller's hands.</returns>

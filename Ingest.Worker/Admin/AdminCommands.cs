@@ -14,7 +14,8 @@ public static class AdminCommands
 {
     const string Usage = """
         usage: Ingest.Worker migrate
-               Ingest.Worker source add <id> [<name>] [--origins https://a.example,https://b.example]
+               Ingest.Worker source add <id> [<name>] [--origins https://a.example,https://b.example] [--ip keep|anonymize|drop]
+               Ingest.Worker source set <id> --ip keep|anonymize|drop
                Ingest.Worker key create <source> write|read|admin
                Ingest.Worker key revoke <key-prefix>
                Ingest.Worker key list <source>
@@ -42,6 +43,7 @@ public static class AdminCommands
             {
                 ["migrate"] => await Migrate(db),
                 ["source", "add", var id, .. var rest] => await AddSource(db, id, rest),
+                ["source", "set", var id, "--ip", "keep" or "anonymize" or "drop"] => await SetIpPolicy(db, id, args[4]),
                 ["key", "create", var source, "write" or "read" or "admin"] => await CreateKey(db, source, args[3]),
                 ["privacy", .. var rest] => await PrivacyCommands.RunAsync(db, rest, Fail),
                 ["key", "revoke", var prefix] => await RevokeKey(db, prefix),
@@ -66,13 +68,27 @@ public static class AdminCommands
     {
         var origins = Array.Empty<string>();
         var name = id;
+        string? ipPolicy = null;
         for (var i = 0; i < rest.Length; i++)
         {
             if (rest[i] == "--origins" && i + 1 < rest.Length) origins = rest[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            else if (rest[i] == "--ip" && i + 1 < rest.Length && rest[i + 1] is "keep" or "anonymize" or "drop") ipPolicy = rest[++i];
+            else if (rest[i].StartsWith("--", StringComparison.Ordinal)) return await Fail(Usage); // not a name: a misspelt option or a bad --ip
             else name = rest[i];
         }
         await KeyRecords.AddSourceAsync(db, id, name, origins, CancellationToken.None);
-        Console.WriteLine($"source {id} ({name}); allowed origins: {(origins.Length == 0 ? "none (server-side only)" : string.Join(", ", origins))}");
+        // Left as it was (anonymize for a new source) unless asked: re-adding a source to rename it must not change what it stores.
+        if (ipPolicy is not null) await KeyRecords.SetIpPolicyAsync(db, id, ipPolicy, CancellationToken.None);
+        Console.WriteLine($"source {id} ({name}); allowed origins: {(origins.Length == 0 ? "none (server-side only)" : string.Join(", ", origins))}"
+            + (ipPolicy is null ? "" : $"; client IP: {ipPolicy}"));
+        return 0;
+    }
+
+    static async Task<int> SetIpPolicy(NpgsqlDataSource db, string id, string policy)
+    {
+        if (!await KeyRecords.SetIpPolicyAsync(db, id, policy, CancellationToken.None)) return await Fail($"no source {id}");
+        // The API takes it up with the keys, at its next refresh (Ingest:Keys:RefreshInterval).
+        Console.WriteLine($"source {id}; client IP: {policy}");
         return 0;
     }
 

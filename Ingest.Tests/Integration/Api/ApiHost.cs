@@ -1,7 +1,9 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
@@ -79,6 +81,30 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         };
 
     public static HttpRequestMessage Track(string writeKey, object body) => Post("/v1/track", body, writeKey);
+
+    /// <summary>
+    /// A POST that reaches the API from <paramref name="peer"/>: the in-process server has no socket, so its
+    /// connection's address is what the test sets here (null, as TestServer leaves it, when none is given), and the
+    /// forwarded headers middleware and the write path see it as Kestrel would show a remote client's.
+    /// </summary>
+    /// <returns>The status and the body of the answer.</returns>
+    public async Task<(int Status, string Body)> PostFromAsync(IPAddress? peer, string path, object body, string writeKey, Dictionary<string, string>? headers = null)
+    {
+        var json = Encoding.UTF8.GetBytes(body as string ?? JsonSerializer.Serialize(body));
+        var context = await Server.SendAsync(c =>
+        {
+            c.Connection.RemoteIpAddress = peer;
+            c.Request.Method = HttpMethods.Post;
+            c.Request.Path = path;
+            c.Request.ContentType = "application/json";
+            c.Request.ContentLength = json.Length;
+            c.Request.Headers.Authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":"));
+            foreach (var (name, value) in headers ?? []) c.Request.Headers[name] = value;
+            c.Request.Body = new MemoryStream(json);
+        });
+        using var reader = new StreamReader(context.Response.Body);
+        return (context.Response.StatusCode, await reader.ReadToEndAsync());
+    }
 
     /// <summary>Takes every message now on the test's queue and returns the events they carry.</summary>
     public async Task<List<JsonElement>> DrainAsync()

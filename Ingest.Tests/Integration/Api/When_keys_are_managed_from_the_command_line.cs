@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Ingest.Tests.Integration.Api;
 
@@ -32,6 +33,42 @@ public sealed class When_keys_are_managed_from_the_command_line
             using var response = await client.SendAsync(ApiHost.Track(key, new { userId = "u1", @event = "After revoke" }), t);
             return response.StatusCode == HttpStatusCode.Unauthorized;
         }, TimeSpan.FromSeconds(5), () => "the revoked key to be refused");
+    }
+
+    [Test]
+    public async Task A_source_s_ip_policy_set_from_the_command_line_is_applied_by_the_API()
+    {
+        var source = $"cli-{Guid.NewGuid():N}"[..16];
+        await Admin($"source add {source} --ip keep");
+        var key = await Admin($"key create {source} write");
+        using var api = new ApiHost();
+        await api.StartAsync(key);
+        var client = IPAddress.Parse("203.0.113.45");
+
+        async Task<string?> RecordedIpAsync()
+        {
+            var (status, answer) = await api.PostFromAsync(client, "/v1/track", new { userId = "u1", @event = "Viewed" }, key);
+            Assert.That(status, Is.EqualTo(200), answer);
+            var e = (await api.EventsOnQueueAsync(1)).Single();
+            return e.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object && context.TryGetProperty("ip", out var ip) ? ip.GetString() : null;
+        }
+
+        Assert.That(await RecordedIpAsync(), Is.EqualTo("203.0.113.45"));
+        Assert.That(await Admin($"source set {source} --ip anonymize"), Does.Contain("anonymize"));
+        await Eventually.HoldsAsync(async _ => await RecordedIpAsync() == "203.0.113.0", TimeSpan.FromSeconds(10), () => "the API to take up anonymize");
+        await Admin($"source set {source} --ip drop");
+        await Eventually.HoldsAsync(async _ => await RecordedIpAsync() is null, TimeSpan.FromSeconds(10), () => "the API to take up drop");
+    }
+
+    [TestCase("source set no-such-source --ip keep", "no source")]
+    [TestCase("source set some-source --ip everything", "usage:")]
+    [TestCase("source add some-source --ip everything", "usage:")]
+    public async Task A_bad_ip_policy_command_fails_with_the_reason(string arguments, string reason)
+    {
+        var (exitCode, output) = await TestStack.RunAsync("dotnet", $"\"{TestStack.WorkerDll}\" {arguments}", Env);
+
+        Assert.That(exitCode, Is.Not.Zero);
+        Assert.That(output, Does.Contain(reason));
     }
 
     [Test]
