@@ -50,15 +50,17 @@ public static class PrivacyApi
 
     static async Task<Results<Accepted<Created>, ValidationProblem>> CreateAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        JsonElement body;
+        JsonDocument document;
         try
         {
-            body = (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: ct)).RootElement;
+            document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: ct);
         }
         catch (JsonException e)
         {
             return Invalid("", $"The body is not JSON: {e.Message}");
         }
+        using var owned = document;
+        var body = document.RootElement;
         if (body.ValueKind != JsonValueKind.Object) return Invalid("", "The body must be a JSON object with type and subjects.");
         if (!body.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String
             || !PrivacyRequestType.All.Contains(typeElement.GetString()))
