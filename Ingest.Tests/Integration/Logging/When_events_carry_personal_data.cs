@@ -129,7 +129,8 @@ public sealed class When_events_carry_personal_data
         await Eventually.HoldsAsync(async t => worker.Transactions("quarantined").Count() >= refused.Length + 1
                 && await sender.ErrorQueueMessagesAsync(t) >= unreadable.Length,
             TimeSpan.FromSeconds(60), () => $"{worker.Transactions("quarantined").Count()} quarantined; {sender.ErrorQueueMessagesAsync(CancellationToken.None).Result} dead-lettered:\n{worker.Output}");
-        // The request log has a line for each refused request (4xx are Warnings): what is searched exists.
+        // What is searched exists: a line for each refused request (4xx are Warnings), each quarantined event and each dead letter.
+        Assert.That(worker.Transactions("dead-lettered").Count(), Is.EqualTo(unreadable.Length), worker.Output);
         Assert.That(api.Requests.Count(r => r.TryGetProperty("StatusCode", out var status) && status.GetInt32() is >= 400 and < 500), Is.GreaterThanOrEqualTo(9), api.Output);
 
         // Every line of both hosts, CLEF or not, exceptions (@x) included; the canary is letters and digits, so JSON
