@@ -14,7 +14,9 @@ namespace Ingest.Tests.Integration.Logging;
 /// traits and properties (keys and values), context (ip, userAgent, page url), integrations, the request's headers
 /// and query string. They are accepted, refused (4xx), quarantined by the database and dead-lettered, and read back
 /// through the read side; then neither host's output may hold the canary anywhere. Source ids, message ids, counts
-/// and SQLSTATEs may be logged, so the canary is in none of them.
+/// and SQLSTATEs may be logged, so the canary is in none of them. Both hosts read the test folder's appsettings.json,
+/// the worker's (the API's is overwritten when both are copied there): the same levels as the API's, but for the key
+/// handler's Information lines, so the API logs a little more here than deployed, never less.
 /// </summary>
 [TestFixture, CancelAfter(180_000)]
 public sealed class When_events_carry_personal_data
@@ -22,7 +24,7 @@ public sealed class When_events_carry_personal_data
     // Mixed case: the search ignores case. Letters and digits only, so that JSON or URL escaping leaves it as it is.
     static readonly string Canary = $"PdCanary{Guid.NewGuid():N}"[..24];
 
-    // Addresses from the documentation ranges (RFC 5737), in no other log line: the client's, a proxy's, a message's.
+    // Addresses from the documentation ranges (RFC 5737), in no other log line: one a proxy forwards, one in a message's context.
     const string ForwardedIp = "198.51.100.73";
     const string ContextIp = "203.0.113.58";
 
