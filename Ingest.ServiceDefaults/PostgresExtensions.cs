@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace Ingest.ServiceDefaults;
 
@@ -15,7 +16,13 @@ public static class PostgresExtensions
     {
         var connectionString = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment: ConnectionStrings__Postgres).");
-        builder.Services.AddNpgsqlDataSource(connectionString);
+        builder.Services.AddNpgsqlDataSource(connectionString, WithoutPersonalDataInLogs);
         return builder;
     }
+
+    /// <summary>
+    /// Npgsql never logs a statement's parameters: they are the events' user ids, traits and properties. Off by default;
+    /// said here so that no one turns it on to debug a query and leaves it on.
+    /// </summary>
+    public static void WithoutPersonalDataInLogs(NpgsqlDataSourceBuilder builder) => builder.EnableParameterLogging(false);
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Ingest.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,7 +18,7 @@ public static class QueriesExtensions
     public static IHostApplicationBuilder AddQueries(this IHostApplicationBuilder builder)
     {
         if (builder.Configuration.GetConnectionString(ReadDatabase.ConnectionStringName) is { Length: > 0 } replica)
-            builder.Services.AddNpgsqlDataSource(replica, serviceKey: ReadDatabase.Key);
+            builder.Services.AddNpgsqlDataSource(replica, PostgresExtensions.WithoutPersonalDataInLogs, serviceKey: ReadDatabase.Key);
         else
             builder.Services.AddKeyedSingleton(ReadDatabase.Key, (sp, _) => sp.GetRequiredService<NpgsqlDataSource>());
         builder.Services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -20,6 +20,12 @@ public sealed class QueryParameters(IQueryCollection query)
     public string? Text(string name)
     {
         var value = query[name].ToString();
+        // PostgreSQL refuses NUL in text (22021): a 400 naming the parameter, not a 500 for the database's refusal.
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            Fail(name, "must not contain a NUL character (U+0000).");
+            return null;
+        }
         return value.Length == 0 ? null : value;
     }
 

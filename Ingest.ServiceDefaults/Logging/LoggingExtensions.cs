@@ -54,6 +54,9 @@ public static class LoggingExtensions
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Serilog.AspNetCore.RequestLoggingMiddleware"), TimeProvider.System);
         return app.UseSerilogRequestLogging(options =>
         {
+            // RequestPath without the query string: it carries the read side's filters (userId, anonymousId, event)
+            // and the write key of a beacon. False is the default; said here so that it stays so.
+            options.IncludeQueryInRequestPath = false;
             options.GetLevel = (http, elapsedMs, exception) =>
             {
                 var level = RequestLevel(http.Response.StatusCode, elapsedMs, exception, slowMs);

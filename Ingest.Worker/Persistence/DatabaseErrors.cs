@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Ingest.Database;
 using Npgsql;
 
@@ -10,7 +11,7 @@ namespace Ingest.Worker.Persistence;
 /// <see cref="Action"/> for ops). The third outcome, a broker message that cannot be read, never reaches the writer:
 /// MassTransit moves it alone to the queue's _error queue when it fails to deserialize.
 /// </summary>
-public static class DatabaseErrors
+public static partial class DatabaseErrors
 {
     /// <summary>
     /// Whether a failed batch write is retried: every failure but the worker stopping. What escapes the writer is not
@@ -62,4 +63,34 @@ public static class DatabaseErrors
         NpgsqlException { InnerException: { } inner } npgsql => $"{npgsql.Message}: {inner.Message}",
         _ => e.Message,
     };
+
+    /// <summary>
+    /// <see cref="Describe"/> for the log, without PostgreSQL's Detail: that holds row values ("Failing row contains
+    /// (…)", a partition key) whenever the connection string says Include Error Detail. The database keeps it all.
+    /// </summary>
+    public static string DescribeForLog(Exception e) => e switch
+    {
+        PostgresException pg => $"{pg.MessageText} (SQLSTATE {pg.SqlState})",
+        _ => Describe(e),
+    };
+
+    /// <summary>
+    /// A refused event's reason (<see cref="RefusedEvent.Reason"/>) for the log: the message up to its first double
+    /// quote, and the SQLSTATE. The reason as stored, "message (SQLSTATE xxxxx): detail" from insert_events_one_by_one,
+    /// can carry the refused value, in the message (PostgreSQL quotes it: <c>invalid input syntax for type json: "…"</c>)
+    /// or in the Detail (<c>Token "…" is invalid</c>, <c>Failing row contains (…)</c>); quarantined_events.reason
+    /// keeps it all, beside the event itself. PostgreSQL quotes names the same way, so they go too.
+    /// </summary>
+    public static string ReasonForLog(string reason)
+    {
+        var state = SqlStateInReason().Match(reason);
+        var end = state.Success ? state.Index : reason.Length;
+        var quote = reason.IndexOf('"', StringComparison.Ordinal);
+        var cut = quote >= 0 && quote < end;
+        var message = reason[..(cut ? quote : end)].TrimEnd();
+        return $"{message}{(cut ? " \"…\"" : "")}{(state.Success ? $" (SQLSTATE {state.Groups[1].Value})" : "")}";
+    }
+
+    [GeneratedRegex(@" ?\(SQLSTATE ([0-9A-Z]{5})\)")]
+    private static partial Regex SqlStateInReason();
 }

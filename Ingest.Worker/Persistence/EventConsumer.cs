@@ -7,6 +7,7 @@ using Ingest.ServiceDefaults.Logging;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Serilog.Core;
 
 namespace Ingest.Worker.Persistence;
 
@@ -53,7 +54,8 @@ public static class EventConsumerExtensions
     /// <summary>
     /// The batch consumer on the queue of <see cref="BrokerOptions"/>, with no MassTransit retry (Polly in
     /// <see cref="TransactionRunner"/> owns retries), and a shutdown that gives the batch in hand
-    /// <see cref="WorkerOptions.ConsumerStopTimeout"/> to commit before it is abandoned unacknowledged.
+    /// <see cref="WorkerOptions.ConsumerStopTimeout"/> to commit before it is abandoned unacknowledged. A message that
+    /// cannot be read is logged by <see cref="UnreadableMessageLog"/>, without its body, instead of by MassTransit.
     /// </summary>
     public static IHostApplicationBuilder AddEventConsumer(this IHostApplicationBuilder builder)
     {
@@ -68,6 +70,8 @@ public static class EventConsumerExtensions
         builder.Services.AddSingleton<WriteRateLimiter>();
         builder.Services.AddSingleton<TransactionRunner>();
         builder.Services.AddSingleton<ConsumerPause>();
+        builder.Services.AddReceiveObserver<UnreadableMessageLog>();
+        builder.Services.AddSingleton<ILogEventFilter, UnreadableMessageFaultFilter>();
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
         {
             host.WaitUntilStarted = true;

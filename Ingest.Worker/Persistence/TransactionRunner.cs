@@ -11,7 +11,9 @@ namespace Ingest.Worker.Persistence;
 /// Runs one batch write as a transaction of the transaction log: paces it (<see cref="WriteRateLimiter"/>), writes it
 /// (<see cref="EventWriter"/>), records its failed attempts (<see cref="TransactionLog"/>), and logs every step with
 /// stable property names (TransactionId, Status, EventCount, Inserted, Duplicates, Quarantined, ElapsedMs, Attempt,
-/// Error, Action). Every failure that is not the data's
+/// Error, Action). Error is PostgreSQL's message and SQLSTATE without its Detail, and for a quarantined event without
+/// the quoted value (<see cref="DatabaseErrors.ReasonForLog"/>): no personal data in the log; the database keeps the
+/// whole reason. Every failure that is not the data's
 /// (<see cref="DatabaseErrors.IsRetried"/>: transient or not, the database's, the deployment's or the worker's own) is
 /// retried here, and only here, with exponential backoff and jitter up to <see cref="WorkerOptions.RetryMaxDelay"/>,
 /// for as long as it lasts: the batch stays unacknowledged in RabbitMQ meanwhile, RabbitMQ delivers no more than the
@@ -97,8 +99,8 @@ public sealed class TransactionRunner
         catch (Exception e)
         {
             var error = DatabaseErrors.Describe(e);
-            _log.LogError(e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
-                DatabaseErrors.Action(e));
+            _log.LogError(e is NpgsqlException ? null : e, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt,
+                DatabaseErrors.DescribeForLog(e), DatabaseErrors.Action(e));
             await _transactionLog.TryRecordFailureAsync(batch.CurrentAttempt(), events.Count, batch.Failure(_time.GetUtcNow().UtcDateTime, error), ct);
             throw;
         }
@@ -119,7 +121,7 @@ public sealed class TransactionRunner
         batch.UnrecordedFailure = null;
         foreach (var refused in result.Quarantined)
             _log.LogWarning("Transaction {TransactionId} {Status} event {SourceId}/{MessageId}: {Error}",
-                batch.TransactionId, "quarantined", refused.Event.SourceId, refused.Event.MessageId, refused.Reason);
+                batch.TransactionId, "quarantined", refused.Event.SourceId, refused.Event.MessageId, DatabaseErrors.ReasonForLog(refused.Reason));
         _log.LogInformation(
             "Transaction {TransactionId} {Status}: {EventCount} events, {Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined, attempt {Attempt}, {ElapsedMs} ms",
             batch.TransactionId, "committed", batch.Events.Count, result.Inserted, result.Duplicates, result.Quarantined.Count, batch.Attempt,
@@ -132,16 +134,17 @@ public sealed class TransactionRunner
         var batch = args.Context.Properties.GetValue(BatchKey, null!);
         var exception = args.Outcome.Exception!;
         var error = DatabaseErrors.Describe(exception);
+        var logged = DatabaseErrors.DescribeForLog(exception);
         var action = DatabaseErrors.Action(exception);
         var level = DatabaseAvailability.IsUnavailable(exception) && batch.Attempt < AlertAfterAttempts ? LogLevel.Warning : LogLevel.Error;
         // The stack trace is for the worker's own faults; a database's answer is all in Error.
-        _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, error,
+        _log.Log(level, exception is NpgsqlException ? null : exception, "Transaction {TransactionId} {Status} on attempt {Attempt}: {Error}. {Action}", batch.TransactionId, "failed", batch.Attempt, logged,
             action);
         var now = _time.GetUtcNow();
         batch.UnrecordedFailure = batch.Failure(now.UtcDateTime, error);
         var failingFor = now - (batch.FailingSince ??= now);
         if (failingFor >= _releaseAfter)
-            _pause.Release(failingFor, error, action);
+            _pause.Release(failingFor, logged, action);
         if (await _transactionLog.TryRecordFailureAsync(batch.CurrentAttempt(), batch.Events.Count, batch.UnrecordedFailure, args.Context.CancellationToken))
             batch.UnrecordedFailure = null;
         _log.LogWarning("Transaction {TransactionId} {Status}: attempt {Attempt} in {DelayMs} ms, on new database sessions (pool renewed: {PoolRenewed})",

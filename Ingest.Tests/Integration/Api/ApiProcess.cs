@@ -34,12 +34,17 @@ public sealed class ApiProcess : IAsyncDisposable
     public IEnumerable<JsonElement> Requests => _host.Log.Where(e => e.TryGetProperty("RequestPath", out _));
 
     /// <param name="settings">Environment variables over the defaults below (e.g. Ingest__RateLimit__EventsPerSecond); the queue is one of its own unless Ingest__Broker__Queue names one.</param>
-    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? settings = null, CancellationToken ct = default)
+    public static Task<ApiProcess> StartAsync(IDictionary<string, string>? settings = null, CancellationToken ct = default) => StartAsync(settings, atDefaultLogLevels: false, ct);
+
+    /// <summary>The API logging at appsettings.json's levels, as deployed: fast 2xx not logged.</summary>
+    public static Task<ApiProcess> StartAtDefaultLogLevelsAsync(CancellationToken ct = default) => StartAsync(null, atDefaultLogLevels: true, ct);
+
+    static async Task<ApiProcess> StartAsync(IDictionary<string, string>? settings, bool atDefaultLogLevels, CancellationToken ct)
     {
         var queue = settings?.TryGetValue("Ingest__Broker__Queue", out var named) == true ? named : $"api-process-{Guid.NewGuid():N}";
         var configuration = ApiHost.KeySettings(queue);
         // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
-        configuration["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug";
+        if (!atDefaultLogLevels) configuration["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug";
         var api = new ApiProcess(HostProcess.Start("Ingest.Api.dll", queue, configuration, settings), queue);
         await api.ReadyAsync(ct);
         return api;

@@ -29,9 +29,10 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public string Output => _host.Output;
 
-    public static async Task<WorkerProcess> StartAsync(string queue, IDictionary<string, string>? settings = null, bool waitUntilReady = true)
+    /// <param name="atDefaultLogLevels">Log at appsettings.json's levels, as deployed, instead of everything under Microsoft at Warning.</param>
+    public static async Task<WorkerProcess> StartAsync(string queue, IDictionary<string, string>? settings = null, bool waitUntilReady = true, bool atDefaultLogLevels = false)
     {
-        var configuration = new Dictionary<string, string?>
+        var configuration = atDefaultLogLevels ? new Dictionary<string, string?>() : new Dictionary<string, string?>
         {
             ["Serilog:MinimumLevel:Default"] = "Information",
             ["Serilog:MinimumLevel:Override:MassTransit"] = "Warning",
