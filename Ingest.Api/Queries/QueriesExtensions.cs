@@ -39,6 +39,7 @@ public static class QueriesExtensions
         app.MapDeadLetters();
         app.MapSource();
         app.MapPipeline();
+        app.MapPrivacySummary();
         return app;
     }
 

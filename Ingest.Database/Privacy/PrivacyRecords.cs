@@ -47,6 +47,9 @@ public static class PrivacyRecords
             exists (select 1 from privacy_filters where source_id = @SourceId and subject_hash = privacy_subject_hash(@Kind, @Subject) and suppressed_by is not null) as Suppressed
         """;
 
+    /// <summary>The subjects a source suppresses now (an erasure alone is not one): privacy_filters_suppressed answers it.</summary>
+    const string CountSuppressedSubjects = "select count(*) from privacy_filters where source_id = @SourceId and suppressed_by is not null";
+
     const string SelectSuppressions = """
         select (select key from privacy_hash_key) as Key, array_agg(source_id) as SourceIds, array_agg(subject_hash) as Hashes
         from privacy_filters where suppressed_by is not null
@@ -89,6 +92,13 @@ public static class PrivacyRecords
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<SubjectRows>(new CommandDefinition(CountSubjectRows, new { SourceId = sourceId, subject.Kind, Subject = subject.Id }, cancellationToken: ct));
+    }
+
+    /// <summary>How many subjects the source suppresses: a count of hashes, which names no one.</summary>
+    public static async Task<long> CountSuppressedAsync(NpgsqlDataSource db, string sourceId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSuppressedSubjects, new { SourceId = sourceId }, cancellationToken: ct));
     }
 
     /// <summary>The hash key and every suppressed subject's hash by source: what the API holds in memory.</summary>

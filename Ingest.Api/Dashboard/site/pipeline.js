@@ -1,7 +1,8 @@
 // Pipeline: the health of API, broker, worker and database (/v1/pipeline); the transaction log as a chart of the last
 // hour (/v1/transactions/per-minute) and a table (/v1/transactions), failed attempts highlighted with their errors; the quarantine
-// (/v1/quarantine) with a replay button per event, which then follows the event until it is stored. Refreshed every
-// 10 s while shown.
+// (/v1/quarantine) with a replay button per event, which then follows the event until it is stored; the privacy
+// requests an admin key made (/v1/privacy/summary), failed ones highlighted with their reason. Refreshed every 10 s
+// while shown.
 import { $, fill, formatDuration, formatNumber, formatTime, h } from './dom.js';
 import { ApiError, getJson, postJson, query } from './api.js';
 import { chart, failureColour, legend, palette } from './charts.js';
@@ -140,9 +141,39 @@ async function quarantine(cursor) {
   if (!cursor && rows.length === 0) $('#quarantine-status').textContent = 'Nothing is quarantined.';
 }
 
+/** A request's status; a failed one says so in the failure colour, a done one in the success colour. */
+function privacyState(status) {
+  if (status === 'done') return h('span', { class: 'badge ok' }, status);
+  if (status === 'failed') return h('span', { class: 'badge failed' }, status);
+  return status;
+}
+
+/**
+ * Suppressed events and subjects, and the recent requests with their receipts (/v1/privacy/summary). The reason is
+ * shown whatever the status: a pending or running request that has one is being retried after a failing step.
+ */
+async function privacy() {
+  const summary = await getJson('/v1/privacy/summary');
+  $('#privacy-suppressed-events').textContent = formatNumber(summary.suppressedEvents);
+  $('#privacy-suppressed-subjects').textContent = formatNumber(summary.suppressedSubjects);
+  fill($('#privacy-table tbody'), summary.requests.map(row => h('tr', { class: row.status === 'failed' ? 'failed' : '', dataset: { id: row.id, status: row.status } },
+    h('td', {}, formatTime(row.requestedAt)),
+    h('td', {}, row.type),
+    h('td', { class: 'state' }, privacyState(row.status)),
+    h('td', { class: 'num' }, formatNumber(row.subjects)),
+    h('td', {}, formatTime(row.startedAt)),
+    h('td', {}, formatTime(row.finishedAt)),
+    h('td', { class: 'num' }, formatNumber(row.removed.events)),
+    h('td', { class: 'num' }, formatNumber(row.removed.quarantinedEvents)),
+    h('td', { class: 'num' }, formatNumber(row.removed.deadLetters)),
+    h('td', { class: 'mono' }, row.key),
+    h('td', { class: 'error-text' }, row.reason ?? ''))));
+  $('#privacy-status').textContent = summary.requests.length ? '' : 'No privacy request in this source.';
+}
+
 async function refresh() {
   try {
-    await Promise.all([health(), lastHour(), txPaged ? null : transactions()]);
+    await Promise.all([health(), lastHour(), txPaged ? null : transactions(), privacy()]);
   } catch (error) {
     showError(error);
   }

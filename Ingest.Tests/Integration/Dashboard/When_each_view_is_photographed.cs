@@ -1,4 +1,5 @@
 using Deque.AxeCore.Playwright;
+using Ingest.Database.Privacy;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -21,6 +22,8 @@ public sealed class When_each_view_is_photographed
     {
         _stack = await DashboardStack.StartAsync();
         await _stack.SendTrackEventsAsync(40, Names);
+        // So the privacy panel is photographed, and checked by axe, with a request in its table.
+        await PrivacyRecords.CreateAsync(TestStack.Database, _stack.SourceId, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", "nobody")], CancellationToken.None);
     }
 
     [OneTimeTearDown]
@@ -50,6 +53,7 @@ public sealed class When_each_view_is_photographed
         await DashboardPage.ViewAsync(page, "pipeline");
         await Expect(page.Locator("#health-worker .state")).ToHaveTextAsync("up");
         await Expect(page.Locator("#tx-table tbody tr")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("#privacy-table tbody tr")).ToHaveCountAsync(1);
         await CheckAsync(page, "pipeline", width);
 
         Assert.That(Browser.ErrorsOf(page), Is.Empty);

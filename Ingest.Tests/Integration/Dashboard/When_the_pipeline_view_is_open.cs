@@ -1,12 +1,13 @@
 using Dapper;
+using Ingest.Database.Privacy;
 using Ingest.Tests.Integration.Queries;
 using static Microsoft.Playwright.Assertions;
 
 namespace Ingest.Tests.Integration.Dashboard;
 
 /// <summary>
-/// The pipeline view: the health of each part, the transaction log with failures and their reasons, and the quarantine,
-/// replayed from the page through the real broker and worker.
+/// The pipeline view: the health of each part, the transaction log with failures and their reasons, the quarantine,
+/// replayed from the page through the real broker and worker, and the privacy requests with their receipts.
 /// </summary>
 [TestFixture, CancelAfter(180_000)]
 public sealed class When_the_pipeline_view_is_open
@@ -14,6 +15,12 @@ public sealed class When_the_pipeline_view_is_open
     const string InsertFailedAttempt = """
         insert into ingest_transactions (id, worker_host, started_at, finished_at, status, broker_messages, events, attempt, error)
         values (@Id, 'test-worker/1', now(), now() + interval '40 milliseconds', 'failed', 1, 12, 1, @Error)
+        """;
+
+    /// <summary>A request as the worker's PrivacyRunner leaves it after Ingest:Privacy:MaxAttempts failed claims.</summary>
+    const string InsertFailedRequest = """
+        insert into privacy_requests (id, source_id, key_prefix, type, status, reason, subjects, requested_at, started_at, finished_at, attempts)
+        values (@Id, @SourceId, 'ak_test', 'suppress', 'failed', @Reason, 2, now() - interval '2 minutes', now() - interval '2 minutes', now() - interval '1 minute', 20)
         """;
 
     DashboardStack _stack = null!;
@@ -87,6 +94,45 @@ public sealed class When_the_pipeline_view_is_open
         await page.SelectOptionAsync("#tx-form [name=status]", "failed");
         await Expect(page.Locator("#tx-table tbody tr[data-status='committed']")).ToHaveCountAsync(0);
         await Expect(row).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Test]
+    public async Task Privacy_requests_show_with_their_receipts_and_a_failed_one_with_its_reason()
+    {
+        var ct = TestContext.CurrentContext.CancellationToken;
+        // Recorded as the admin endpoint records it; the stack's worker carries it out (there is nothing of x to remove).
+        var deletion = await PrivacyRecords.CreateAsync(TestStack.Database, _stack.SourceId, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", "x")], ct);
+        var failed = Guid.CreateVersion7();
+        await using (var conn = await TestStack.Database.OpenConnectionAsync(ct))
+        {
+            await conn.ExecuteAsync(new CommandDefinition(InsertFailedRequest, new { Id = failed, _stack.SourceId, Reason = "dead letters not rewritten: broker unreachable" }, cancellationToken: ct));
+            await Eventually.HoldsAsync(async t => await conn.ExecuteScalarAsync<string>(new CommandDefinition(
+                "select status from privacy_requests where id = @Id", new { Id = deletion }, cancellationToken: t)) == "done",
+                TimeSpan.FromSeconds(30), () => $"the worker to carry out the deletion:\n{_stack.Worker.Output}");
+        }
+        var page = await DashboardPage.SignedInAsync(_stack);
+        await DashboardPage.ViewAsync(page, "pipeline");
+
+        var done = page.Locator($"#privacy-table tr[data-id='{deletion}']");
+        await Expect(done.Locator("td.state")).ToHaveTextAsync("done");
+        var cells = (await done.Locator("td").AllTextContentsAsync()).ToArray();
+        Assert.That(cells[1], Is.EqualTo("delete"));
+        Assert.That(cells[3], Is.EqualTo("1"), "one subject");
+        Assert.That(cells[4..6], Has.All.Match(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"), "started and finished");
+        Assert.That(cells[6..9], Is.EqualTo(new[] { "0", "0", "0" }), "nothing removed");
+        Assert.That(cells[9], Is.EqualTo("test"), "the key that made it");
+        Assert.That(cells[10], Is.Empty, "no reason");
+
+        var failedRow = page.Locator($"#privacy-table tr[data-id='{failed}']");
+        await Expect(failedRow).ToHaveClassAsync("failed");
+        await Expect(failedRow.Locator("td.state")).ToHaveTextAsync("failed");
+        await Expect(failedRow.Locator("td.error-text")).ToHaveTextAsync("dead letters not rewritten: broker unreachable");
+        await Expect(failedRow.Locator("td").Nth(3)).ToHaveTextAsync("2");
+        await Expect(page.Locator("#privacy-table tbody tr").First).ToHaveAttributeAsync("data-id", deletion.ToString());
+        await Expect(page.Locator("#privacy-suppressed-subjects")).ToHaveTextAsync("0");
+        await Expect(page.Locator("#privacy-suppressed-events")).ToHaveTextAsync("0");
+        Assert.That(await page.Locator("#privacy-table").TextContentAsync(), Does.Not.Contain("userId"), "no subject shown");
         await page.Context.CloseAsync();
     }
 

@@ -7,7 +7,7 @@ namespace Ingest.Tests.Integration.Queries;
 /// <summary>Read endpoints are opened by read keys only: every route, with each kind of wrong key.</summary>
 public sealed class When_the_key_is_not_a_read_key
 {
-    static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/events/stream", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/source", "/v1/pipeline", "/v1/transactions/per-minute"];
+    static readonly string[] Routes = ["/v1/events", "/v1/events/some-message", "/v1/events/stream", "/v1/stats/events", "/v1/stats/users", "/v1/transactions", "/v1/quarantine", "/v1/source", "/v1/pipeline", "/v1/transactions/per-minute", "/v1/privacy/summary"];
 
     string _writeKey = null!;
     string _readKey = null!;
