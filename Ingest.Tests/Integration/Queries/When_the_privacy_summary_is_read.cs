@@ -26,12 +26,30 @@ public sealed class When_the_privacy_summary_is_read
 
     static CancellationToken Ct => TestContext.CurrentContext.CancellationToken;
 
+    readonly List<Guid> _recorded = [];
+
+    /// <summary>A request recorded as the API records one; no worker runs it while this class reads it.</summary>
+    async Task<Guid> RecordAsync(string source, string key, string type, IReadOnlyList<PrivacySubject> subjects, CancellationToken ct)
+    {
+        var id = await PrivacyRecords.CreateAsync(TestStack.Database, source, key, type, subjects, ct);
+        _recorded.Add(id);
+        return id;
+    }
+
+    /// <summary>Closes the requests left pending, so that no later test's worker carries them out beside what that test watches.</summary>
+    [OneTimeTearDown]
+    public async Task CloseRecorded()
+    {
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        await conn.ExecuteAsync("update privacy_requests set status = 'done', finished_at = now() where id = any(@Ids) and status = 'pending'", new { Ids = _recorded.ToArray() });
+    }
+
     [Test]
     public async Task A_pending_request_shows_with_its_counts_and_no_subject()
     {
         var (source, _, readKey) = await ReadSide.CreateSourceAsync();
         var subject = $"subject-{Guid.NewGuid():N}";
-        var id = await PrivacyRecords.CreateAsync(TestStack.Database, source, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", subject)], Ct);
+        var id = await RecordAsync(source, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", subject)], Ct);
 
         using var response = await ReadSide.Client.SendAsync(ReadSide.Get("/v1/privacy/summary", readKey), Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);
@@ -64,8 +82,8 @@ public sealed class When_the_privacy_summary_is_read
     {
         var (mine, _, myReadKey) = await ReadSide.CreateSourceAsync();
         var (other, _, otherReadKey) = await ReadSide.CreateSourceAsync();
-        var myRequest = await PrivacyRecords.CreateAsync(TestStack.Database, mine, "test", PrivacyRequestType.Suppress, [new PrivacySubject("userId", "mine")], Ct);
-        var otherRequest = await PrivacyRecords.CreateAsync(TestStack.Database, other, "test", PrivacyRequestType.Suppress,
+        var myRequest = await RecordAsync(mine, "test", PrivacyRequestType.Suppress, [new PrivacySubject("userId", "mine")], Ct);
+        var otherRequest = await RecordAsync(other, "test", PrivacyRequestType.Suppress,
             [new PrivacySubject("userId", "a"), new PrivacySubject("anonymousId", "b")], Ct);
         await using (var conn = await TestStack.Database.OpenConnectionAsync(Ct))
             await conn.ExecuteAsync(new CommandDefinition(InsertSuppressed, new[]
@@ -91,8 +109,8 @@ public sealed class When_the_privacy_summary_is_read
     public async Task Suppressed_subjects_and_the_events_this_api_suppressed_are_counted_but_not_erased_ones()
     {
         var (source, writeKey, readKey) = await ReadSide.CreateSourceAsync();
-        var suppress = await PrivacyRecords.CreateAsync(TestStack.Database, source, "test", PrivacyRequestType.Suppress, [new PrivacySubject("userId", "quiet")], Ct);
-        var delete = await PrivacyRecords.CreateAsync(TestStack.Database, source, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", "gone")], Ct);
+        var suppress = await RecordAsync(source, "test", PrivacyRequestType.Suppress, [new PrivacySubject("userId", "quiet")], Ct);
+        var delete = await RecordAsync(source, "test", PrivacyRequestType.Delete, [new PrivacySubject("userId", "gone")], Ct);
         await using (var conn = await TestStack.Database.OpenConnectionAsync(Ct))
         {
             await conn.ExecuteAsync(new CommandDefinition(InsertSuppressed, new { SourceId = source, Kind = "userId", Subject = "quiet", RequestId = suppress }, cancellationToken: Ct));
