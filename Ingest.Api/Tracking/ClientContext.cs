@@ -115,5 +115,21 @@ public sealed class ClientContext
         return _addedOnly;
     }
 
-    static bool Has(JsonElement? context, string property) => context is { } c && c.TryGetProperty(property, out _);
+    /// <summary>
+    /// Whether the context names the property. A name escaping a lone surrogate cannot be compared (System.Text.Json
+    /// throws); such a message is refused by its validation (<see cref="StorableJson"/>) right after this is asked, so
+    /// it counts as present and nothing is added to it.
+    /// </summary>
+    static bool Has(JsonElement? context, string property)
+    {
+        if (context is not { } c) return false;
+        try
+        {
+            return c.TryGetProperty(property, out _);
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
 }

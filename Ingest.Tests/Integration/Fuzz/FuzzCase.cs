@@ -17,6 +17,12 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
     public const int MaxBatchMessages = 2500;
     public const int MaxDepth = 32;
 
+    /// <summary>
+    /// At most what the API adds to a message from this client: <c>"context":{"ip":"127.0.0.0"}</c> (the loopback
+    /// address, anonymized; the client sends no User-Agent). A message this close to 32 KB may go either way.
+    /// </summary>
+    const int AddedByApi = 64;
+
     static readonly string[] AcceptedContentTypes = ["application/json", "text/plain", "application/json; charset=utf-8", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"];
 
     public bool IsBatch => Path is "/v1/batch" or "/v1/b";
@@ -35,11 +41,12 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
         if (Transport == Transport.CorruptGzip && !StillInflatesWhole()) return Json.Bytes.Length > Limit ? [400, 413] : [400];
         if (Json.Bytes.Length > Limit) return [413];
         if (Parse(Json.Bytes) is not { ValueKind: JsonValueKind.Object } root) return [400];
+        var nearTheLimit = !IsBatch && !IsLegacy && Json.Bytes.Length > MaxMessageBytes - AddedByApi;
         if (Key is KeyPlacement.Missing) return [401];
         // The corrupt-gzip case sends a lone track message to every path; when the damage missed, /v1/batch and
         // /analytics refuse it for the "batch" or "data" it lacks.
         if (Transport == Transport.CorruptGzip && (IsBatch || IsLegacy)) return [400];
-        return Verdict(root) switch
+        return (nearTheLimit ? Verdict(root).Worst(Fuzz.Verdict.Either) : Verdict(root)) switch
         {
             Fuzz.Verdict.Accept => [200],
             Fuzz.Verdict.Refuse => [400, 413],
@@ -58,12 +65,14 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
             var shared = new[] { "context", "integrations" }.Sum(f => root.TryGetProperty(f, out var o) && o.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(o).Length : 0);
             var sizes = batch.EnumerateArray().Select(m => JsonMarshal.GetRawUtf8Value(m).Length + shared).ToList();
             if (sizes.Any(s => s > MaxMessageBytes)) return verdict.Worst(shared > 0 ? Fuzz.Verdict.Either : Fuzz.Verdict.Refuse);
+            if (sizes.Any(s => s > MaxMessageBytes - AddedByApi)) return verdict.Worst(Fuzz.Verdict.Either);
             if (sizes.Sum() > MaxBatchBytes) return verdict.Worst(Fuzz.Verdict.Either);
         }
         if (IsLegacy && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
         {
             if (data.GetArrayLength() > MaxBatchMessages) return Fuzz.Verdict.Refuse;
             if (data.EnumerateArray().Any(i => JsonMarshal.GetRawUtf8Value(i).Length > MaxMessageBytes)) return Fuzz.Verdict.Refuse;
+            if (data.EnumerateArray().Any(i => JsonMarshal.GetRawUtf8Value(i).Length > MaxMessageBytes - AddedByApi)) return verdict.Worst(Fuzz.Verdict.Either);
         }
         return verdict;
     }

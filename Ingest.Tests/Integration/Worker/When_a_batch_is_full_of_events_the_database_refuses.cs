@@ -50,7 +50,12 @@ public sealed class When_a_batch_is_full_of_events_the_database_refuses
                 // Random characters do not compress: the row of events_source_event_time is over btree's 2,704 bytes.
                 _ => events[i] with { Event = string.Concat(Enumerable.Range(0, 100).Select(_ => Guid.NewGuid().ToString("N"))) },
             };
-        await using var worker = await WorkerProcess.StartAsync(sender.Queue, new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = asWorkerRole });
+        // The privacy runner's look for requests (every second) is not the write path's: once at start, then not in the window.
+        await using var worker = await WorkerProcess.StartAsync(sender.Queue, new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = asWorkerRole,
+            ["Ingest__Privacy__PollInterval"] = "00:10:00",
+        });
         long logStart;
         await using (var admin = await db.DataSource.OpenConnectionAsync(ct))
             logStart = await admin.ExecuteScalarAsync<long>(new CommandDefinition("select (pg_stat_file('log')).size", cancellationToken: ct));
