@@ -134,12 +134,14 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             Claimed? request = null;
             try
             {
                 request = await ClaimAsync(stoppingToken);
+                failures = 0;
                 if (request is not null)
                 {
                     await RunAsync(request, stoppingToken);
@@ -152,9 +154,14 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
             }
             catch (Exception e)
             {
+                failures++;
                 await FailAsync(request, e, stoppingToken);
             }
-            try { await Task.Delay(Options.PollInterval, stoppingToken); }
+            // While the database keeps failing (down, read-only, a role without the privacy tables' grants), look less
+            // often: up to a minute apart, so that a lasting fault costs a line a minute and not a pool cleared a second.
+            var wait = failures == 0 ? Options.PollInterval
+                : TimeSpan.FromTicks(Math.Max(Options.PollInterval.Ticks, Math.Min(Options.PollInterval.Ticks << Math.Min(failures, 10), TimeSpan.TicksPerMinute)));
+            try { await Task.Delay(wait, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
     }
