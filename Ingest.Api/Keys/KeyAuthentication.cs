@@ -76,9 +76,9 @@ public static class KeyAuthentication
             (KeyFailure.Missing, _) => (401, $"Missing {scope} key", $"Send {(scope == Admin ? "an" : "a")} {scope} key as a Bearer token or as the HTTP Basic user name."),
             (KeyFailure.NotLoaded, _) => (503, "Keys not loaded yet", "The API has not loaded its keys yet; retry shortly."),
             (KeyFailure.Unknown, _) => (401, $"Unknown {scope} key", $"The {scope} key is not known or was revoked."),
-            (KeyFailure.WrongScope, Write) => (403, "Not a write key", "This key is a read or admin key; sending events needs a write key."),
+            (KeyFailure.WrongScope, Write) => (403, "Not a write key", "This key is a read key or an admin key; sending events needs a write key."),
             (KeyFailure.WrongScope, Admin) => (403, "Not an admin key", "Privacy requests need an admin key of the source; write and read keys cannot make them."),
-            (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is a write or admin key; the read side needs a read key of the same source."),
+            (KeyFailure.WrongScope, _) => (403, "Not a read key", "This key is a write key or an admin key; the read side needs a read key of the same source."),
             _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
         };
         // RFC 9110 wants a challenge with every 401; Bearer, not Basic, so that a browser's fetch never pops up a password dialog.

@@ -82,8 +82,9 @@ begin
     end loop;
 end
 $$;
-create index quarantined_events_user on quarantined_events (source_id, user_id) where user_id is not null;
-create index quarantined_events_anonymous on quarantined_events (source_id, anonymous_id) where anonymous_id is not null;
+-- No index on them: the quarantine must take any event PostgreSQL refused, also one whose id is too large for a btree
+-- row (SQLSTATE 54000, which is often why it is there). A deletion finds them among its source's rows
+-- (quarantined_events_message), a table that holds the few events that were refused.
 
 -- Whether an event of this subject, received at that time, must not be stored: suppressed, or erased since. Volatile,
 -- so that each call reads privacy_filters with a snapshot of its own: a deletion committed while a batch's statement

@@ -35,7 +35,7 @@ public static class PrivacyRecords
     /// <summary>
     /// What the stores of a source hold of one subject now. The parameters are sent with the statement, so PostgreSQL
     /// plans it for the kind given, and each side of the or uses its index (events_source_user_key_time or
-    /// events_source_anonymous_time; quarantined_events_user or _anonymous).
+    /// events_source_anonymous_time; the quarantine is read by its source, quarantined_events_message).
     /// </summary>
     const string CountSubjectRows = """
         select
