@@ -51,22 +51,29 @@ public sealed class PrivacyBenchmarks
 
     /// <summary>
     /// The source's events over the last 30 days, in the partitions of those months; every Stride-th row is one of the
-    /// subjects' (erase-1 … erase-N, each as often), the others of 65,536 other users.
+    /// subjects' (erase-1 … erase-N, each as often), the others of 65,536 other users. The fastest way in: the keys are
+    /// claimed in one statement with the rows, and the row triggers are off (session_replication_role, in a transaction
+    /// of its own), since the source has no filters and nobody tails it yet.
     /// </summary>
     const string GenerateEvents = """
         select create_event_partitions('month', 2, now() - interval '30 days');
+        set local session_replication_role = replica;
+        with generated as materialized (
+            select @Source as source_id,
+                   'fill-' || i as message_id,
+                   'Event ' || (i * 7 % 50) as event,
+                   case when i % @Stride = 0 then 'erase-' || (1 + (i / @Stride) % @Subjects) else 'u' || (hashint4(i) & 65535) end as user_id,
+                   'a' || (hashint4(i + 1) & 131071) as anonymous_id,
+                   now() - interval '30 days' * ((hashint4(i * 31) & 1048575) / 1048576.0) as ts,
+                   i
+            from generate_series(1, @Count) as i),
+        keys as (
+            insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, ts from generated)
         insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, stored_at, properties, context)
-        select @Source,
-               'fill-' || i,
-               'track',
-               'Event ' || (i * 7 % 50),
-               case when i % @Stride = 0 then 'erase-' || (1 + (i / @Stride) % @Subjects) else 'u' || (hashint4(i) & 65535) end,
-               'a' || (hashint4(i + 1) & 131071),
-               ts, ts, ts,
+        select source_id, message_id, 'track', event, user_id, anonymous_id, ts, ts, ts,
                jsonb_build_object('plan', case when i % 2 = 0 then 'pro' else 'free' end, 'n', i),
                '{"library":{"name":"analytics.js","version":"4.1.0"}}'::jsonb
-        from generate_series(1, @Count) as i,
-             lateral (select now() - interval '30 days' * ((hashint4(i * 31) & 1048575) / 1048576.0) as ts) t
+        from generated
         """;
 
     const string CountSubjectEvents = "select count(*) from events where source_id = @Source and user_id = any(@Subjects)";
@@ -154,10 +161,11 @@ public sealed class PrivacyBenchmarks
             ($"{FilteredSubjects:N0} erased, events of others", PrivacyRequestType.Delete, FilteredSubjects),
             ($"{FilteredSubjects:N0} suppressed, events theirs", PrivacyRequestType.Suppress, FilteredSubjects),
         };
+        // A, B, C then C, B, A: a drift of the machine over the rounds weighs on every case alike.
         for (var round = 1; round <= 2; round++)
         {
-            double? baseline = null;
-            foreach (var (name, type, subjects) in cases)
+            var results = new Dictionary<string, ScenarioResult>();
+            foreach (var (name, type, subjects) in round == 1 ? cases : Enumerable.Reverse(cases))
             {
                 var source = $"privacy-filter-{Guid.NewGuid():N}"[..24];
                 await using (var conn = await under.Database.OpenConnectionAsync(ct))
@@ -180,14 +188,18 @@ public sealed class PrivacyBenchmarks
                 if (result.Cpu is { } window)
                     result.Cost = new ScenarioCost(result.Items, "events written in batches of 100 in the window (stored or skipped)",
                         window.AllSeconds(), [ProcessCpu.Postgres], CeilingMicrosPerRequest: ceiling);
+                results[name] = result;
+                Threshold.Assert(result, Threshold.FailRate(0));
+                Assert.That(await under.CountStoredAsync(source, ct), Is.EqualTo(skipped ? 0 : WrittenEvents), "stored unless suppressed");
+            }
+            var baseline = results[cases[0].Name].Cost?.MicrosPerEvent(ProcessCpu.Postgres);
+            foreach (var (name, _, subjects) in cases)
+            {
+                var result = results[name];
                 var micros = result.Cost?.MicrosPerEvent(ProcessCpu.Postgres);
-                baseline ??= micros;
                 result.Headline = F($"PostgreSQL {micros:0.0} µs CPU per event")
                     + (subjects > 0 && baseline is > 0 && micros is { } m ? F($", {m / baseline.Value:0.00}× no filters ({baseline:0.0} µs, same round)") : "");
                 RunReport.Add(result);
-
-                Threshold.Assert(result, Threshold.FailRate(0));
-                Assert.That(await under.CountStoredAsync(source, ct), Is.EqualTo(skipped ? 0 : WrittenEvents), "stored unless suppressed");
             }
         }
     }
@@ -210,8 +222,12 @@ public sealed class PrivacyBenchmarks
         var clock = Stopwatch.StartNew();
         await using (var conn = await under.Database.OpenConnectionAsync(ct))
         {
-            await conn.ExecuteAsync(new CommandDefinition(GenerateEvents,
-                new { Source = source.Id, Count = total, Stride = total / subjectEvents, Subjects = DeletedSubjects }, commandTimeout: 1800, cancellationToken: ct));
+            await using (var tx = await conn.BeginTransactionAsync(ct))
+            {
+                await conn.ExecuteAsync(new CommandDefinition(GenerateEvents,
+                    new { Source = source.Id, Count = total, Stride = total / subjectEvents, Subjects = DeletedSubjects }, tx, commandTimeout: 1800, cancellationToken: ct));
+                await tx.CommitAsync(ct);
+            }
             await conn.ExecuteAsync(new CommandDefinition("vacuum analyze events", commandTimeout: 1800, cancellationToken: ct));
             Assert.That(await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSubjectEvents, new { Source = source.Id, Subjects = subjects }, cancellationToken: ct)),
                 Is.EqualTo(subjectEvents), "the subjects' events generated");
