@@ -7,11 +7,13 @@
 #   INGEST_PG_PORT=25432 INGEST_AMQP_PORT=25672 deploy/bench.sh
 #   deploy/bench.sh worker     # only the worker's: backlog drain rates by batch settings, the writer by unnest and COPY
 #   deploy/bench.sh read-side  # only the read side's query latency on 1,000,000 events (STRESS_READ_EVENTS) and plans
+#   deploy/bench.sh privacy    # only privacy's: the suppression check's and the deletion filter's CPU per event, and a
+#                              # deletion of 1,000 subjects from 1,000,000 events (STRESS_PRIVACY_EVENTS) under ingestion
 #   deploy/bench.sh fuzz       # instead: the long property-based fuzz of the write side (INGEST_FUZZ_CASES, 100000)
 #
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3), STRESS_COST_WARMUP_SECONDS (20),
 # STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
-# STRESS_READ_EVENTS (1000000). BENCH_FILTER narrows the scenarios (a dotnet test filter), e.g.
+# STRESS_READ_EVENTS (1000000), STRESS_PRIVACY_EVENTS (1000000). BENCH_FILTER narrows the scenarios (a dotnet test filter), e.g.
 # BENCH_FILTER="FullyQualifiedName~Ceiling|FullyQualifiedName~64_connections".
 #
 # Each scenario reports the CPU time per event of the API, the worker, RabbitMQ, PostgreSQL and the load generator,
@@ -24,8 +26,9 @@ export INGEST_PG_PORT=${INGEST_PG_PORT:-25432} INGEST_AMQP_PORT=${INGEST_AMQP_PO
 case "${1:-}" in
   worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
   read-side) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.ReadSideBenchmark" ;;
+  privacy) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.PrivacyBenchmarks" ;;
   ""|fuzz) ;;
-  *) echo "bench: unknown mode $1 (worker, read-side, fuzz, or none for everything)" >&2; exit 2 ;;
+  *) echo "bench: unknown mode $1 (worker, read-side, privacy, fuzz, or none for everything)" >&2; exit 2 ;;
 esac
 
 logs=$repo/.local/bench

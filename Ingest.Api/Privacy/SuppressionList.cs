@@ -44,10 +44,16 @@ public sealed class SuppressionList(NpgsqlDataSource db, IOptions<KeyOptions> op
     public async Task RefreshAsync(CancellationToken ct)
     {
         var rows = await PrivacyRecords.LoadSuppressionsAsync(db, ct);
-        var bySource = rows.SourceIds.Zip(rows.Hashes)
-            .GroupBy(r => r.First, r => Convert.ToHexString(r.Second))
+        Load(rows.Key, rows.SourceIds.Zip(rows.Hashes));
+    }
+
+    /// <summary>Replaces the list: the hash key and each suppressed subject's hash by source (a refresh; a benchmark without the database).</summary>
+    public void Load(byte[] key, IEnumerable<(string SourceId, byte[] Hash)> suppressions)
+    {
+        var bySource = suppressions
+            .GroupBy(r => r.SourceId, r => Convert.ToHexString(r.Hash))
             .ToFrozenDictionary(g => g.Key, g => g.ToFrozenSet());
-        _loaded = new Loaded(rows.Key, bySource);
+        _loaded = new Loaded(key, bySource);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -33,6 +33,9 @@ public static class Settings
     /// <summary>STRESS_READ_EVENTS: events generated for the read side's benchmark (default 1,000,000).</summary>
     public static int ReadSideEvents { get; } = (int)Number("STRESS_READ_EVENTS", 1_000_000);
 
+    /// <summary>STRESS_PRIVACY_EVENTS: events of the source a privacy deletion of 1,000 subjects runs in (default 1,000,000).</summary>
+    public static int PrivacyEvents { get; } = (int)Number("STRESS_PRIVACY_EVENTS", 1_000_000);
+
     static double Number(string name, double fallback) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 }
