@@ -78,12 +78,30 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
         select exists (select 1 from pg_snapshot_xip(@Snapshot::pg_snapshot) as x where pg_xact_status(x) = 'in progress')
         """;
 
-    /// <summary>One batch of the subjects' events (indexes events_source_user_key_time and events_source_anonymous_time, on every partition).</summary>
-    const string DeleteEventsBatch = """
+    /// <summary>
+    /// One batch of the user ids' events, through events_source_user_key_time on every partition (the list's filter
+    /// <c>coalesce(user_id, anonymous_id) = X and user_id = X</c>). One statement per kind of id: with an <c>or</c> of
+    /// both, PostgreSQL read the whole table for each batch (33 s for 10,000 of 1,000,000 rows in the benchmark).
+    /// </summary>
+    const string DeleteUserEventsBatch = """
         with doomed as (
             select id, stored_at from events
-            where source_id = @SourceId
-              and ((coalesce(user_id, anonymous_id) = any(@UserIds) and user_id = any(@UserIds)) or anonymous_id = any(@AnonymousIds))
+            where source_id = @SourceId and coalesce(user_id, anonymous_id) = any(@Ids) and user_id = any(@Ids)
+            limit @BatchSize),
+        gone as (
+            delete from events e using doomed d
+            where e.source_id = @SourceId and e.id = d.id and e.stored_at = d.stored_at
+            returning 1)
+        update privacy_requests set removed_events = removed_events + (select count(*) from gone)
+        where id = @Id
+        returning (select count(*) from gone)::int
+        """;
+
+    /// <summary>One batch of the anonymous ids' events, through events_source_anonymous_time on every partition.</summary>
+    const string DeleteAnonymousEventsBatch = """
+        with doomed as (
+            select id, stored_at from events
+            where source_id = @SourceId and anonymous_id = any(@Ids)
             limit @BatchSize),
         gone as (
             delete from events e using doomed d
@@ -185,7 +203,8 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
         {
             var subjects = await SubjectsAsync(request, ct);
             await EraseAsync(request, ct);
-            events = await DeleteInBatchesAsync(DeleteEventsBatch, request, subjects, ct);
+            events = await DeleteInBatchesAsync(DeleteUserEventsBatch, request, new { Ids = subjects.UserIds }, ct)
+                + await DeleteInBatchesAsync(DeleteAnonymousEventsBatch, request, new { Ids = subjects.AnonymousIds }, ct);
             quarantined = await DeleteInBatchesAsync(DeleteQuarantineBatch, request, subjects, ct);
             deadLetters = await RewriteDeadLettersAsync(request, subjects, ct);
         }
@@ -227,21 +246,17 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
             await Task.Delay(100, ct);
     }
 
-    async Task<long> DeleteInBatchesAsync(string deleteBatch, Claimed request, Subjects subjects, CancellationToken ct)
+    /// <param name="ids">The statement's subject parameters (Ids, or UserIds and AnonymousIds); the request's own are added.</param>
+    async Task<long> DeleteInBatchesAsync(string deleteBatch, Claimed request, object ids, CancellationToken ct)
     {
+        var parameters = new DynamicParameters(ids);
+        parameters.AddDynamicParams(new { request.Id, request.SourceId, Options.BatchSize });
         long total = 0;
         while (true)
         {
             await RenewClaimAsync(request, ct);
             await using var conn = await db.OpenConnectionAsync(ct);
-            var deleted = await conn.ExecuteScalarAsync<int>(new CommandDefinition(deleteBatch, new
-            {
-                request.Id,
-                request.SourceId,
-                subjects.UserIds,
-                subjects.AnonymousIds,
-                Options.BatchSize,
-            }, cancellationToken: ct));
+            var deleted = await conn.ExecuteScalarAsync<int>(new CommandDefinition(deleteBatch, parameters, cancellationToken: ct));
             total += deleted;
             if (deleted < Options.BatchSize) return total;
         }
