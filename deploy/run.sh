@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The run command: starts the local stack, migrates, creates a development source with a write key and a read key
+# The run command: starts the local stack, migrates, creates a development source with a write, a read and an admin key
 # (printed once, kept in .local/dev-keys.env), starts Ingest.Worker and Ingest.Api, and prints the URL and a curl line.
 # A host that exits is started again. Ctrl+C stops everything it started.
 #
@@ -38,6 +38,11 @@ if [ ! -f "$keys" ]; then
   cat "$keys"
 fi
 . "$keys"
+if [ -z "${ADMIN_KEY:-}" ]; then
+  printf 'ADMIN_KEY=%s\n' "$($worker key create dev admin)" >>"$keys"
+  . "$keys"
+  echo "created an admin key for privacy requests (kept in $keys): $ADMIN_KEY"
+fi
 
 # Readable in a terminal: the console as text, as appsettings.Development.json has it (CLEF elsewhere).
 export Serilog__WriteTo__Console__Args__formatter__type=${Serilog__WriteTo__Console__Args__formatter__type:-"Serilog.Formatting.Display.MessageTemplateTextFormatter, Serilog"}
@@ -69,6 +74,8 @@ Ingest.Worker http://127.0.0.1:$worker_port   (health: /health/ready)
 Dashboard     http://127.0.0.1:$api_port/dashboard/   (sign in with the read key: $READ_KEY)
 Send a first event:
   curl -u '$WRITE_KEY:' -H 'Content-Type: application/json' -d '{"userId":"alice","event":"Signed Up","properties":{"plan":"pro"}}' http://127.0.0.1:$api_port/v1/track
+Privacy requests (admin key; see README, Privacy):
+  curl -H 'Authorization: Bearer $ADMIN_KEY' 'http://127.0.0.1:$api_port/v1/privacy/subjects?userId=alice'
 See it stored:
   psql -h 127.0.0.1 -p $INGEST_PG_PORT -U postgres ingest -c 'select source_id, event, user_id, "timestamp", stored_at from events order by id desc limit 5'
 Ctrl+C stops everything.
