@@ -85,6 +85,13 @@ public sealed class PrivacyStack : IAsyncDisposable
         return status;
     }
 
+    /// <summary>suppressedEvents of GET /v1/privacy/requests: the events this API answered 200 and did not publish.</summary>
+    public async Task<long> SuppressedEventsAsync(CancellationToken ct = default)
+    {
+        using var list = await Http.SendAsync(Admin(HttpMethod.Get, "/v1/privacy/requests"), ct);
+        return (await list.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("suppressedEvents").GetInt64();
+    }
+
     /// <summary>What GET /v1/privacy/subjects says of a subject.</summary>
     public async Task<JsonElement> SubjectAsync(string kind, string id)
     {
