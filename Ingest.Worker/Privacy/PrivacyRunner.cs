@@ -3,6 +3,7 @@ using Ingest.Database;
 using Ingest.Database.Privacy;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.DeadLetters;
+using Ingest.Worker.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -292,12 +293,7 @@ public sealed class PrivacyRunner(NpgsqlDataSource db, IOptions<PrivacyOptions> 
     /// </summary>
     async Task FailAsync(Claimed? request, Exception e, CancellationToken ct)
     {
-        var reason = e switch
-        {
-            PostgresException pg => $"{pg.MessageText} (SQLSTATE {pg.SqlState})",
-            NpgsqlException npgsql => npgsql.Message,
-            _ => e.Message,
-        };
+        var reason = DatabaseErrors.DescribeForLog(e);
         db.Clear(); // the next attempt on sessions opened after this failure
         if (request is null)
         {
