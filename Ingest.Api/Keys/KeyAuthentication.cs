@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Ingest.Api.Tracking;
+using Ingest.Database.Keys;
 using Ingest.ServiceDefaults.Logging;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,6 +27,7 @@ public static class KeyAuthentication
     public const string ScopeClaim = "scope";
     public const string OriginClaim = "origin";
     public const string IpPolicyClaim = "ip_policy";
+    public const string KeyPrefixClaim = "key_prefix";
 
     /// <summary>
     /// The key store (loaded from PostgreSQL in the background, never on the request path), the scheme and the two
@@ -63,8 +65,13 @@ public static class KeyAuthentication
         _ => Tracking.IpPolicy.Anonymize,
     };
 
-    public static ClaimsPrincipal Principal(SourceKey key) => new(new ClaimsIdentity(
-        [new(SourceClaim, key.SourceId), new(ScopeClaim, key.Scope), new(IpPolicyClaim, key.IpPolicy.ToString()), .. key.AllowedOrigins.Select(o => new Claim(OriginClaim, o))], Scheme));
+    /// <summary>The key's first characters, as its record names it (<see cref="ApiKey.Prefix"/>): who made a privacy request.</summary>
+    public static string KeyPrefix(this ClaimsPrincipal user) => user.FindFirstValue(KeyPrefixClaim)!;
+
+    /// <param name="presented">The key as the request presented it; only its prefix is kept.</param>
+    public static ClaimsPrincipal Principal(SourceKey key, string presented) => new(new ClaimsIdentity(
+        [new(SourceClaim, key.SourceId), new(ScopeClaim, key.Scope), new(IpPolicyClaim, key.IpPolicy.ToString()), new(KeyPrefixClaim, ApiKey.Prefix(presented)),
+         .. key.AllowedOrigins.Select(o => new Claim(OriginClaim, o))], Scheme));
 
     /// <summary>The problem each failure answers, worded for the scope the endpoint needs; Retry-After while keys are not loaded.</summary>
     public static ProblemHttpResult Refusal(HttpResponse response, KeyFailure failure, string scope, TimeSpan retryAfter)

@@ -22,7 +22,7 @@ public sealed class KeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchem
         var (key, failure) = keys.Authenticate(presented);
         return Task.FromResult(key is null
             ? AuthenticateResult.Fail(failure.ToString()!)
-            : AuthenticateResult.Success(new AuthenticationTicket(KeyAuthentication.Principal(key), Scheme.Name)));
+            : AuthenticateResult.Success(new AuthenticationTicket(KeyAuthentication.Principal(key, presented), Scheme.Name)));
     }
 
     /// <summary>401 for a missing or unknown key, 503 while keys are not loaded.</summary>

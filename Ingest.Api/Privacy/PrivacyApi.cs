@@ -80,8 +80,7 @@ public static class PrivacyApi
             index++;
         }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, detail: "No request was recorded.");
-        var key = KeyAuthenticationHandler.PresentedKey(http.Request, queryAllowed: false)!;
-        var id = await PrivacyRecords.CreateAsync(db, http.User.SourceId(), Database.Keys.ApiKey.Prefix(key), typeElement.GetString()!, subjects, ct);
+        var id = await PrivacyRecords.CreateAsync(db, http.User.SourceId(), http.User.KeyPrefix(), typeElement.GetString()!, subjects, ct);
         return TypedResults.Accepted($"/v1/privacy/requests/{id}", new Created(id, "pending"));
     }
 

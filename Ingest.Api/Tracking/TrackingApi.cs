@@ -93,10 +93,11 @@ public sealed class Ingestion(KeyStore keys, IOptions<KeyOptions> keyOptions, Su
         if (http.User.Identity?.IsAuthenticated != true)
         {
             // No key in the headers or the query (the write policy let the request through): the body's is the last chance.
-            var (bodyKey, failure) = keys.Authenticate(TrackingRequest.KeyFromBody(root));
+            var presented = TrackingRequest.KeyFromBody(root);
+            var (bodyKey, failure) = keys.Authenticate(presented);
             if (bodyKey is { Scope: not KeyAuthentication.Write }) failure = KeyFailure.WrongScope;
             if (failure is { } refused) return KeyAuthentication.Refusal(http.Response, refused, KeyAuthentication.Write, keyOptions.Value.RefreshInterval);
-            http.User = KeyAuthentication.Principal(bodyKey!);
+            http.User = KeyAuthentication.Principal(bodyKey!, presented!);
         }
         var sourceId = http.User.SourceId();
 
