@@ -119,12 +119,11 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// <summary>
     /// Passes every dead letter present through <paramref name="rewrite"/>: a message it returns unchanged stays in
     /// place; one it returns rewritten is published again to _error (at its end, with its properties and headers) and
-    /// the original acknowledged after the broker confirmed; one it returns null for is acknowledged, gone. Returns how
-    /// many messages were rewritten and dropped. A crash in between leaves both the old and the new message: run again.
+    /// the original acknowledged after the broker confirmed; one it returns null for is acknowledged, gone. A crash in
+    /// between leaves both the old and the new message: run again.
     /// </summary>
-    public async Task<(int Rewritten, int Dropped)> RewriteAsync(Func<DeadLetter, byte[]?> rewrite, CancellationToken ct)
+    public async Task RewriteAsync(Func<DeadLetter, byte[]?> rewrite, CancellationToken ct)
     {
-        var (rewritten, dropped) = (0, 0);
         byte[]? replacement = null; // TakeAsync asks which, then acts on the same message before the next
         await TakeAsync(letter =>
         {
@@ -132,16 +131,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
             return !ReferenceEquals(replacement, letter.Body);
         }, stopAfterFirst: false, async (channel, message) =>
         {
-            if (replacement is null)
-            {
-                dropped++;
-                return;
-            }
+            if (replacement is null) return;
             var properties = new BasicProperties(message.BasicProperties) { Persistent = true };
             await channel.BasicPublishAsync("", ErrorQueue, mandatory: true, properties, replacement, ct);
-            rewritten++;
         }, ct);
-        return (rewritten, dropped);
     }
 
     async Task<IReadOnlyList<DeadLetter>> TakeAsync(Func<DeadLetter, bool> which, bool stopAfterFirst,
