@@ -9,19 +9,8 @@ namespace StressTests.Scenarios;
 /// pipeline bench.sh started (INGEST_API_URL), else one started here.
 /// </summary>
 [TestFixture, Category("Benchmark"), NonParallelizable]
-public sealed class Benchmarks
+public sealed class Benchmarks : PipelineBenchmark
 {
-    Task<PipelineUnderTest>? pipeline;
-
-    /// <summary>Started by the first scenario that needs it (the ceilings do not), shared by the rest.</summary>
-    Task<PipelineUnderTest> Pipeline() => pipeline ??= PipelineUnderTest.ExternalOrStartAsync(CancellationToken.None);
-
-    [OneTimeTearDown]
-    public async Task StopPipeline()
-    {
-        if (pipeline is { IsCompletedSuccessfully: true }) await (await pipeline).DisposeAsync();
-    }
-
     [Test, Order(0), CancelAfter(120_000)]
     public async Task Ceiling_bare_kestrel_answers_every_call(CancellationToken ct)
     {

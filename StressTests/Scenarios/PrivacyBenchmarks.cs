@@ -27,7 +27,7 @@ namespace StressTests.Scenarios;
 /// pipeline's worker while single events are ingested (their latency during it against before it).
 /// </summary>
 [TestFixture, Category("Benchmark"), NonParallelizable]
-public sealed class PrivacyBenchmarks
+public sealed class PrivacyBenchmarks : PipelineBenchmark
 {
     const int SuppressedSubjects = 5000;
     const int FilteredSubjects = 1000;
@@ -77,16 +77,6 @@ public sealed class PrivacyBenchmarks
         """;
 
     const string CountSubjectEvents = "select count(*) from events where source_id = @Source and user_id = any(@Subjects)";
-
-    Task<PipelineUnderTest>? pipeline;
-
-    Task<PipelineUnderTest> Pipeline() => pipeline ??= PipelineUnderTest.ExternalOrStartAsync(CancellationToken.None);
-
-    [OneTimeTearDown]
-    public async Task StopPipeline()
-    {
-        if (pipeline is { IsCompletedSuccessfully: true }) await (await pipeline).DisposeAsync();
-    }
 
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

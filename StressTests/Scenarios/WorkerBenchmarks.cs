@@ -16,7 +16,7 @@ namespace StressTests.Scenarios;
 /// COPY at several batch sizes. In the database of the pipeline bench.sh started, else of one started here.
 /// </summary>
 [TestFixture, Category("Benchmark"), NonParallelizable]
-public sealed class WorkerBenchmarks
+public sealed class WorkerBenchmarks : PipelineBenchmark
 {
     const int EventsPerMessage = 100;
     const int BacklogMessages = 300;
@@ -28,16 +28,6 @@ public sealed class WorkerBenchmarks
         """;
 
     const string CountTransactions = "select count(*) from ingest_transactions where worker_host = @WorkerHost and status = 'committed'";
-
-    Task<PipelineUnderTest>? pipeline;
-
-    Task<PipelineUnderTest> Pipeline() => pipeline ??= PipelineUnderTest.ExternalOrStartAsync(CancellationToken.None);
-
-    [OneTimeTearDown]
-    public async Task StopPipeline()
-    {
-        if (pipeline is { IsCompletedSuccessfully: true }) await (await pipeline).DisposeAsync();
-    }
 
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
