@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Ingest.Contracts;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 using MassTransit;

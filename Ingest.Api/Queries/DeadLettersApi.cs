@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Ingest.Api.Keys;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
-using Ingest.ServiceDefaults.DeadLetters;
+using Ingest.Broker.DeadLetters;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;

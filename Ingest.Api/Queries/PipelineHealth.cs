@@ -1,7 +1,8 @@
 using Dapper;
 using Ingest.Database;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
-using Ingest.ServiceDefaults.DeadLetters;
+using Ingest.Broker.DeadLetters;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;

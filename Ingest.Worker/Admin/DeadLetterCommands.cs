@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
-using Ingest.ServiceDefaults.DeadLetters;
+using Ingest.Broker.DeadLetters;
 using RabbitMQ.Client.Exceptions;
 
 namespace Ingest.Worker.Admin;

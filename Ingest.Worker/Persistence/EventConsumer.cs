@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ingest.Contracts;
 using System.Diagnostics;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 using MassTransit;

@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,9 @@
 using Dapper;
 using Ingest.Database;
 using Ingest.Database.Privacy;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
-using Ingest.ServiceDefaults.DeadLetters;
+using Ingest.Broker.DeadLetters;
 using Ingest.Worker.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;

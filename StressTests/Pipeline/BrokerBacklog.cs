@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ingest.Contracts;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using MassTransit;
 

@@ -1,3 +1,4 @@
+using Ingest.Broker;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

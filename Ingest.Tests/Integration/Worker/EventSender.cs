@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Ingest.Contracts;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using MassTransit;
 using Npgsql;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace Ingest.ServiceDefaults;
+namespace Ingest.Broker;
 
 /// <summary>
 /// Declares the ingest queue (with <see cref="BrokerOptions.QueueArguments"/>), its exchange and their binding before

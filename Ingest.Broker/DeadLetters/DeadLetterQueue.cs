@@ -5,7 +5,7 @@ using System.Text.Json;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace Ingest.ServiceDefaults.DeadLetters;
+namespace Ingest.Broker.DeadLetters;
 
 /// <summary>One message of the dead-letter queue, as MassTransit left it there, with its place in the queue (1 = next out).</summary>
 public sealed record DeadLetter(

@@ -1,22 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using System.Net.Sockets;
-using MassTransit;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using ValidationResult = System.ComponentModel.DataAnnotations.ValidationResult;
 
-namespace Ingest.ServiceDefaults;
-
-/// <summary>Classic for a single node; quorum for a cluster, where a queue's messages are replicated to a majority of nodes.</summary>
-public enum QueueType
-{
-    Classic,
-    Quorum,
-}
+namespace Ingest.Broker;
 
 /// <summary>The RabbitMQ connection and the queue the API sends to and the worker consumes (section Ingest:Broker).</summary>
 public sealed class BrokerOptions : IValidatableObject
@@ -94,70 +80,5 @@ public sealed class BrokerOptions : IValidatableObject
     {
         var colon = node.LastIndexOf(':');
         return colon > 0 && int.TryParse(node[(colon + 1)..], out var port) && port is > 0 and < 65536;
-    }
-}
-
-public static class BrokerExtensions
-{
-    /// <summary>The broker settings, its readiness check, and <see cref="QueueDeclaration"/>, which must run before MassTransit starts (register this first).</summary>
-    public static BrokerOptions AddBrokerOptions(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHealthChecks().AddCheck<BrokerReachableCheck>("rabbitmq", tags: [HealthEndpoints.ReadyTag]);
-        builder.Services.AddHostedService<QueueDeclaration>();
-        return builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
-    }
-
-    public static void Host(this IRabbitMqBusFactoryConfigurator cfg, BrokerOptions broker) =>
-        cfg.Host(broker.Host, (ushort)broker.Port, broker.VirtualHost, h =>
-        {
-            h.Username(broker.Username);
-            h.Password(broker.Password);
-            h.PublisherConfirmation = true;
-            h.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
-            // Each (re)connection tries the next node in turn: losing a node means reconnecting to another.
-            if (broker.Nodes.Count > 0)
-                h.UseCluster(c => broker.Nodes.ForEach(c.Node));
-        });
-
-    /// <summary>A RabbitMQ.Client connection to the first node that answers (for what MassTransit does not do).</summary>
-    public static async Task<IConnection> ConnectAsync(this BrokerOptions broker, string name, CancellationToken ct)
-    {
-        var factory = new ConnectionFactory
-        {
-            VirtualHost = broker.VirtualHost,
-            UserName = broker.Username,
-            Password = broker.Password,
-            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-        };
-        return await factory.CreateConnectionAsync(broker.Endpoints(), name, ct);
-    }
-}
-
-/// <summary>
-/// A node answers on its port. MassTransit's own bus check stays healthy on a bus without receive endpoints (the
-/// API's) while the broker is gone, so readiness asks the broker itself: ready while one of the nodes answers.
-/// </summary>
-sealed class BrokerReachableCheck(IOptions<BrokerOptions> options) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var errors = new List<string>();
-        foreach (var node in options.Value.Endpoints())
-        {
-            using var client = new TcpClient();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            try
-            {
-                await client.ConnectAsync(node.HostName, node.Port, timeout.Token);
-                return HealthCheckResult.Healthy($"{node.HostName}:{node.Port} answers");
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                errors.Add($"{node.HostName}:{node.Port} does not answer: {e.Message}");
-            }
-        }
-        return HealthCheckResult.Unhealthy(string.Join("; ", errors));
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Ingest.ServiceDefaults.DeadLetters;
+namespace Ingest.Broker.DeadLetters;
 
 /// <summary>
 /// A privacy request's subjects in a dead letter's body: the events (JSON objects with <c>sourceId</c> and
