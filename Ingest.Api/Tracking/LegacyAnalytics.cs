@@ -13,7 +13,7 @@ public static class LegacyAnalytics
 {
     public const int MaxProduct = 10;
 
-    public static Ingestion.MessagesRead Read(JsonElement root, SegmentMessage.Envelope envelope)
+    public static MessagesRead Read(JsonElement root, SegmentMessage.Envelope envelope)
     {
         var errors = new List<FieldError>();
         // First: a string that is not Unicode text cannot even be read as a field.

@@ -6,9 +6,6 @@ using System.Text.Json;
 
 namespace Ingest.Api.Tracking;
 
-/// <summary>A request refused before its messages are read: the status and the problem's words.</summary>
-public sealed record Refusal(int Status, string Title, string Detail);
-
 /// <summary>
 /// The parts of a write request every endpoint shares: the content type, the body within its size limit, the JSON
 /// within its nesting limit, and the write key in the body.

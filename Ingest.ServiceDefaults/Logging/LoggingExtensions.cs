@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Debugging;
 using Serilog.Events;
@@ -27,6 +28,7 @@ public static class LoggingExtensions
         SelfLog.Enable(Console.Error); // a sink's own failures (Seq unreachable, a full queue): standard error
         IngestTracing.Start();
         var environment = builder.Environment.EnvironmentName;
+        builder.Services.AddOptions<LoggingOptions>().BindConfiguration(LoggingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSerilog((services, lc) => lc
             .ReadFrom.Configuration(services.GetRequiredService<IConfiguration>())
             .ReadFrom.Services(services)
@@ -40,17 +42,17 @@ public static class LoggingExtensions
     /// <summary>
     /// Serilog.AspNetCore's request log, first in the pipeline: one event per request, at a level by outcome and
     /// duration: Error for an exception or a 5xx other than 503, Warning for 503, 4xx and requests slower than
-    /// <c>Ingest:Logging:SlowRequestMs</c> (500), Debug for the fast 2xx and 3xx, so that at the default Information
-    /// they cost a level check, not an event. At most <c>Ingest:Logging:ClientErrorsPerSecond</c> (20) 4xx a second
+    /// <see cref="LoggingOptions.SlowRequestMs"/> (500), Debug for the fast 2xx and 3xx, so that at the default Information
+    /// they cost a level check, not an event. At most <see cref="LoggingOptions.ClientErrorsPerSecond"/> (20) 4xx a second
     /// are Warnings; the rest are Debug and counted (<see cref="ClientErrorLogBudget"/>). Headers, bodies and the query
     /// string (writeKey) are not logged.
     /// </summary>
     public static IApplicationBuilder UseIngestRequestLogging(this IApplicationBuilder app)
     {
         var services = app.ApplicationServices;
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var slowMs = configuration.GetValue("Ingest:Logging:SlowRequestMs", 500.0);
-        var clientErrors = new ClientErrorLogBudget(Math.Max(0, configuration.GetValue("Ingest:Logging:ClientErrorsPerSecond", 20)),
+        var settings = services.GetRequiredService<IOptions<LoggingOptions>>().Value;
+        var slowMs = settings.SlowRequestMs;
+        var clientErrors = new ClientErrorLogBudget(settings.ClientErrorsPerSecond,
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Serilog.AspNetCore.RequestLoggingMiddleware"), TimeProvider.System);
         return app.UseSerilogRequestLogging(options =>
         {

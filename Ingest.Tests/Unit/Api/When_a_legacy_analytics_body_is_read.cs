@@ -7,7 +7,7 @@ public sealed class When_a_legacy_analytics_body_is_read
 {
     static readonly SegmentMessage.Envelope Envelope = new("pennlabs", new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
 
-    static Ingestion.MessagesRead Read(string json) => LegacyAnalytics.Read(JsonDocument.Parse(json).RootElement, Envelope);
+    static MessagesRead Read(string json) => LegacyAnalytics.Read(JsonDocument.Parse(json).RootElement, Envelope);
 
     [Test]
     public void Each_item_becomes_a_track_event_of_the_pennkey()
