@@ -1,9 +1,7 @@
-using Ingest.Database;
 using Ingest.Database.Migrations;
 using Ingest.ServiceDefaults;
 using Ingest.Worker.Partitions;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace Ingest.Worker.Persistence;
@@ -24,48 +22,8 @@ public static class DatabaseExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<PartitionMaintenance>(); // after the migrations, before the consumer
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgres", tags: [HealthEndpoints.ReadyTag]);
+        // AspNetCore.HealthChecks.NpgSql: a "select 1" on the host's own data source.
+        builder.Services.AddHealthChecks().AddNpgSql(services => services.GetRequiredService<NpgsqlDataSource>(), name: "postgres", tags: [HealthEndpoints.ReadyTag]);
         return builder;
-    }
-}
-
-/// <summary>Applies pending migrations at start, retrying while the database is not reachable yet.</summary>
-sealed class MigrateOnStart(Migrator migrator, ILogger<MigrateOnStart> log) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await migrator.ApplyAsync(cancellationToken);
-                return;
-            }
-            catch (Exception e) when (DatabaseAvailability.IsUnavailable(e) && attempt < 30)
-            {
-                log.LogWarning("Database not reachable for migrations (attempt {Attempt}): {Error}", attempt, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-            }
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(
-        HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await using var cmd = db.CreateCommand("select 1");
-            await cmd.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (NpgsqlException e)
-        {
-            return HealthCheckResult.Unhealthy(e.Message);
-        }
     }
 }
