@@ -32,7 +32,7 @@ public sealed class QueueDeclaration(IOptions<BrokerOptions> options, ILogger<Qu
                 throw new InvalidOperationException(
                     $"{BrokerOptions.Section}:QueueType is {broker.QueueType}, but queue '{broker.Queue}' exists with other arguments ({e.ShutdownReason.ReplyText}). " +
                     "A queue's type cannot change in place: set Ingest:Broker:Queue to a new name (the workers drain the old queue with its old settings first), " +
-                    "or drain the old queue and delete it. See README, 'Quorum queues'.", e);
+                    "or drain the old queue and delete it. See docs/operations.md, 'Quorum queues'.", e);
             }
             catch (BrokerUnreachableException e) when (attempt < 30)
             {

@@ -6,7 +6,7 @@ namespace Ingest.Tests.Integration.Fuzz;
 
 /// <summary>
 /// Which messages of a request the API's answer says it accepted, and the messageId each is stored under: its own, or
-/// the one derived from the source, the body and its place in it (README: a message without messageId).
+/// the one derived from the source, the body and its place in it (docs/sending-events.md: a message without messageId).
 /// </summary>
 public static partial class AcceptedEvents
 {

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace Ingest.Tests.Integration.Fuzz;
 
 /// <summary>
-/// One generated request, and the answers the README's contract allows for it. <see cref="Json"/> is the body before
+/// One generated request, and the answers the contract of docs/sending-events.md allows for it. <see cref="Json"/> is the body before
 /// compression; <see cref="Verdict"/> what its messages deserve.
 /// </summary>
 public sealed record FuzzCase(string Class, string Path, JsonText Json, string? ContentType, Transport Transport, KeyPlacement Key)

@@ -1,6 +1,6 @@
 namespace Ingest.Tests.Integration.Fuzz;
 
-/// <summary>What the API must do with a generated piece of a message, by the README's contract.</summary>
+/// <summary>What the API must do with a generated piece of a message, by the contract of docs/sending-events.md.</summary>
 public enum Verdict
 {
     /// <summary>Well-formed and storable: the message holding it must be accepted.</summary>
