@@ -8,9 +8,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ingest.Api.Keys;
 
-/// <summary>Why a request's key opens nothing; each answers its own problem (<see cref="KeyAuthentication.Refusal"/>).</summary>
-public enum KeyFailure { Missing, NotLoaded, Unknown, WrongScope }
-
 /// <summary>
 /// Keys as ASP.NET Core authentication: <see cref="KeyAuthenticationHandler"/> turns the key of a request into a
 /// principal with its source and scope, and each endpoint group asks for the <see cref="Write"/>,

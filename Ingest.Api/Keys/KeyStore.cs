@@ -10,12 +10,6 @@ using Npgsql;
 namespace Ingest.Api.Keys;
 
 /// <summary>
-/// What a key opens: its source, its scope (write or read), the source's allowed browser origins and what it stores of
-/// a client's IP. A snapshot written before sources had an IP policy has none: such keys anonymize, the default.
-/// </summary>
-public sealed record SourceKey(string SourceId, string Scope, string[] AllowedOrigins, IpPolicy IpPolicy = IpPolicy.Anonymize);
-
-/// <summary>
 /// The keys the API accepts, held in memory so that the ingest path never touches PostgreSQL. A background loop
 /// reloads them every RefreshInterval (a revoked key stops working within that time) and keeps the last copy,
 /// also saved to a snapshot file, while the database is down, so even a restart during an outage can serve. Keys are

@@ -3,9 +3,6 @@ using Ingest.Contracts;
 
 namespace Ingest.Api.Tracking;
 
-/// <summary>A field of a message and why it was refused.</summary>
-public sealed record FieldError(string Field, string Reason);
-
 /// <summary>
 /// Turns one Segment message (the JSON of a track, identify, page, screen, group or alias call) into the event the
 /// broker carries: fields checked, the messageId generated when absent, the timestamp corrected for clock skew.

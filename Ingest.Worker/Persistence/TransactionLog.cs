@@ -3,12 +3,6 @@ using NpgsqlTypes;
 
 namespace Ingest.Worker.Persistence;
 
-/// <summary>One attempt at writing a batch: the transaction's id stays the same across attempts, each attempt has its number.</summary>
-public sealed record TransactionAttempt(Guid TransactionId, string WorkerHost, int BrokerMessages, int Attempt, DateTime StartedAt, FailedAttempt? UnrecordedFailure);
-
-/// <summary>An attempt that failed; when the database was down it could not be logged there, so the next successful attempt records it.</summary>
-public sealed record FailedAttempt(int Attempt, DateTime StartedAt, DateTime FailedAt, string Error);
-
 /// <summary>
 /// The transaction log (ingest_transactions): the only writer of its rows. A committed attempt is logged by the last
 /// statement of the batch's own transaction (<see cref="Committed"/>, sent in the same round trip as the write it
