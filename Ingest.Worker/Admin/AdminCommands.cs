@@ -1,119 +1,69 @@
-using Ingest.Database.Keys;
-using Ingest.Database.Migrations;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
+using System.Collections.Frozen;
+using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Ingest.Worker.Admin;
 
 /// <summary>
-/// The worker's command line for operators: apply migrations, add sources, create and revoke keys, inspect and
-/// replay the dead-letter queue (<see cref="DeadLetterCommands"/>), make privacy requests (<see cref="PrivacyCommands"/>).
-/// A key is printed once, when it is created; only its SHA-256 hash is stored (<see cref="KeyRecords"/>).
+/// The worker's command line for operators: apply migrations (<see cref="MigrateCommand"/>), add sources
+/// (<see cref="SourceCommands"/>), create and revoke keys (<see cref="KeyCommands"/>), inspect and replay the
+/// dead-letter queue (<see cref="DeadLetterCommands"/>), make privacy requests (<see cref="PrivacyCommands"/>).
+/// Every command reads one <see cref="AdminSettings"/>. Exit codes: 0 done, 2 a usage error, a setting missing or
+/// the work refused (the reason on stderr).
 /// </summary>
 public static class AdminCommands
 {
-    const string Usage = """
-        usage: Ingest.Worker migrate
-               Ingest.Worker source add <id> [<name>] [--origins https://a.example,https://b.example] [--ip keep|anonymize|drop]
-               Ingest.Worker source set <id> --ip keep|anonymize|drop
-               Ingest.Worker key create <source> write|read|admin
-               Ingest.Worker key revoke <key-prefix>
-               Ingest.Worker key list <source>
-        """ + "\n" + DeadLetterCommands.Usage + "\n" + PrivacyCommands.Usage + "\n" + """
-        The database is ConnectionStrings__Postgres; the broker Ingest__Broker__Host, __Port, __Queue… (dead-letters).
-        """;
+    /// <summary>
+    /// What the first argument of an admin command can be: the tree's own commands and root options (--help, --version).
+    /// The tree is built for its names alone, so it needs no settings; host arguments (--urls …) are none of these.
+    /// </summary>
+    static readonly FrozenSet<string> Names = Create(new AdminSettings(new ConfigurationBuilder().Build())) is var root
+        ? [.. root.Subcommands.Select(c => c.Name), .. root.Options.SelectMany(o => o.Aliases.Prepend(o.Name))]
+        : [];
 
-    static readonly string[] Commands = ["migrate", "source", "key", "dead-letters", "privacy"];
+    // Arguments are taken as typed: a name or an origin that starts with @ is not a response file to read.
+    static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
 
-    public static bool Recognizes(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+    // An exception other than the ones a command answers itself ends the process with its stack trace, as before; and
+    // Ctrl+C stops it at once, as before: a transaction rolls back, a dead letter leaves _error only once confirmed.
+    static readonly InvocationConfiguration Invocation = new() { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+
+    public static bool Recognizes(string[] args) => args is [var first, ..] && Names.Contains(first);
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args[0] == "dead-letters") return await DeadLetterCommands.RunAsync(args[1..], Fail);
-        var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
-        if (string.IsNullOrEmpty(connectionString))
-        {
-            await Console.Error.WriteLineAsync("ConnectionStrings__Postgres is not set.");
-            return 2;
-        }
-        await using var db = NpgsqlDataSource.Create(connectionString);
-        try
-        {
-            return args switch
-            {
-                ["migrate"] => await Migrate(db),
-                ["source", "add", var id, .. var rest] => await AddSource(db, id, rest),
-                ["source", "set", var id, "--ip", "keep" or "anonymize" or "drop"] => await SetIpPolicy(db, id, args[4]),
-                ["key", "create", var source, "write" or "read" or "admin"] => await CreateKey(db, source, args[3]),
-                ["privacy", .. var rest] => await PrivacyCommands.RunAsync(db, rest, Fail),
-                ["key", "revoke", var prefix] => await RevokeKey(db, prefix),
-                ["key", "list", var source] => await ListKeys(db, source),
-                _ => await Fail(Usage),
-            };
-        }
-        catch (PostgresException e)
-        {
-            return await Fail($"{e.MessageText}{(e.Detail is null ? "" : $" ({e.Detail})")}");
-        }
+        var parsed = Create(AdminSettings.Read()).Parse(args, Parsing);
+        return parsed.Errors.Count > 0 ? await UsageError(parsed) : await parsed.InvokeAsync(Invocation);
     }
 
-    static async Task<int> Migrate(NpgsqlDataSource db)
+    static RootCommand Create(AdminSettings settings) => new("""
+        The worker's admin commands. With none, the worker starts.
+        The database is ConnectionStrings__Postgres; the broker Ingest__Broker__Host, __Port, __Queue… (dead-letters).
+        """)
     {
-        var applied = await new Migrator(db, NullLogger<Migrator>.Instance).ApplyAsync(CancellationToken.None);
-        Console.WriteLine($"applied {applied} migration(s); schema at version {Migrator.Embedded[^1].Version}");
-        return 0;
-    }
+        MigrateCommand.Create(settings),
+        SourceCommands.Create(settings),
+        KeyCommands.Create(settings),
+        DeadLetterCommands.Create(settings),
+        PrivacyCommands.Create(settings),
+    };
 
-    static async Task<int> AddSource(NpgsqlDataSource db, string id, string[] rest)
+    /// <summary>What is wrong, then the usage of the group the command belongs to, on stderr; exit code 2.</summary>
+    static async Task<int> UsageError(ParseResult parsed)
     {
-        var origins = Array.Empty<string>();
-        var name = id;
-        string? ipPolicy = null;
-        for (var i = 0; i < rest.Length; i++)
-        {
-            if (rest[i] == "--origins" && i + 1 < rest.Length) origins = rest[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            else if (rest[i] == "--ip" && i + 1 < rest.Length && rest[i + 1] is "keep" or "anonymize" or "drop") ipPolicy = rest[++i];
-            else if (rest[i].StartsWith("--", StringComparison.Ordinal)) return await Fail(Usage); // not a name: a misspelt option or a bad --ip
-            else name = rest[i];
-        }
-        await KeyRecords.AddSourceAsync(db, id, name, origins, CancellationToken.None);
-        // Left as it was (anonymize for a new source) unless asked: re-adding a source to rename it must not change what it stores.
-        if (ipPolicy is not null) await KeyRecords.SetIpPolicyAsync(db, id, ipPolicy, CancellationToken.None);
-        Console.WriteLine($"source {id} ({name}); allowed origins: {(origins.Length == 0 ? "none (server-side only)" : string.Join(", ", origins))}"
-            + (ipPolicy is null ? "" : $"; client IP: {ipPolicy}"));
-        return 0;
+        var group = parsed.CommandResult;
+        while (group.Parent is CommandResult { Parent: not null } parent) group = parent;
+        var root = parsed.RootCommandResult.Command.Name;
+        var path = group == parsed.RootCommandResult ? root : $"{root} {group.Command.Name}";
+        return await Fail(string.Join('\n', [
+            .. parsed.Errors.Select(e => e.Message),
+            "usage:",
+            .. AdminUsage.Lines(group.Command, path).Select(line => "  " + line),
+            "(a command followed by --help describes it)",
+        ]));
     }
 
-    static async Task<int> SetIpPolicy(NpgsqlDataSource db, string id, string policy)
-    {
-        if (!await KeyRecords.SetIpPolicyAsync(db, id, policy, CancellationToken.None)) return await Fail($"no source {id}");
-        // The API takes it up with the keys, at its next refresh (Ingest:Keys:RefreshInterval).
-        Console.WriteLine($"source {id}; client IP: {policy}");
-        return 0;
-    }
-
-    static async Task<int> CreateKey(NpgsqlDataSource db, string source, string scope)
-    {
-        Console.WriteLine(await KeyRecords.CreateKeyAsync(db, source, scope, CancellationToken.None));
-        return 0;
-    }
-
-    static async Task<int> RevokeKey(NpgsqlDataSource db, string prefix)
-    {
-        var revoked = await KeyRecords.RevokeAsync(db, prefix, CancellationToken.None);
-        if (revoked == 0) return await Fail($"no active key starts with {prefix}");
-        Console.WriteLine($"revoked {revoked} key(s)");
-        return 0;
-    }
-
-    static async Task<int> ListKeys(NpgsqlDataSource db, string source)
-    {
-        foreach (var k in await KeyRecords.ListAsync(db, source, CancellationToken.None))
-            Console.WriteLine($"{k.Prefix}…  {k.Scope,-5}  created {k.Created:u}{(k.Revoked is { } r ? $"  revoked {r:u}" : "")}");
-        return 0;
-    }
-
-    static async Task<int> Fail(string message)
+    internal static async Task<int> Fail(string message)
     {
         await Console.Error.WriteLineAsync(message);
         return 2;
