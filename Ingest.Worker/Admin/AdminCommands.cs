@@ -17,9 +17,7 @@ public static class AdminCommands
     /// What the first argument of an admin command can be: the tree's own commands and root options (--help, --version).
     /// The tree is built for its names alone, so it needs no settings; host arguments (--urls …) are none of these.
     /// </summary>
-    static readonly FrozenSet<string> Names = Create(new AdminSettings(new ConfigurationBuilder().Build())) is var root
-        ? [.. root.Subcommands.Select(c => c.Name), .. root.Options.SelectMany(o => o.Aliases.Prepend(o.Name))]
-        : [];
+    static readonly FrozenSet<string> Names = NamesOf(Create(new AdminSettings(new ConfigurationBuilder().Build())));
 
     // Arguments are taken as typed: a name or an origin that starts with @ is not a response file to read.
     static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
@@ -35,6 +33,9 @@ public static class AdminCommands
         var parsed = Create(AdminSettings.Read()).Parse(args, Parsing);
         return parsed.Errors.Count > 0 ? await UsageError(parsed) : await parsed.InvokeAsync(Invocation);
     }
+
+    static FrozenSet<string> NamesOf(RootCommand root) =>
+        [.. root.Subcommands.Select(c => c.Name), .. root.Options.SelectMany(o => o.Aliases.Prepend(o.Name))];
 
     static RootCommand Create(AdminSettings settings) => new("""
         The worker's admin commands. With none, the worker starts.
