@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Ingest.Api.Queries;
+using Ingest.Api.LiveTail;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ingest.Tests.Integration.Queries;

@@ -1,5 +1,5 @@
 using System.Text;
-using Ingest.Api.Queries;
+using Ingest.Api.ReadSide;
 
 namespace Ingest.Tests.Unit.Queries;
 

@@ -2,7 +2,7 @@ using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 /// <summary>
 /// While PostgreSQL is unreachable, a read endpoint answers 503 with Retry-After instead of a 500 (only before the

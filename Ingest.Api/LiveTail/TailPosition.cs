@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// A PostgreSQL snapshot as <c>pg_current_snapshot()::text</c> writes it, <c>xmin:xmax:xip,…</c>: which transactions had

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using Ingest.Broker.DeadLetters;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The dead-letter queue (<c>&lt;queue&gt;_error</c>) as a source sees it, read without consuming anything.

@@ -1,4 +1,4 @@
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 /// <summary>
 /// The read side's own NpgsqlDataSource, a keyed service: ConnectionStrings:PostgresRead (a read replica), or the

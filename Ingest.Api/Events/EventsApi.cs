@@ -3,12 +3,14 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using Ingest.Api.Keys;
+using Ingest.Api.LiveTail;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Events;
 
 /// <summary>
 /// The stored events of the read key's source: a filtered, newest-first list with keyset pagination (JSON, or CSV

@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Dapper;
+using Ingest.Api.Events;
+using Ingest.Api.ReadSide;
 using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// The live tail's one reader per API instance. A LISTEN connection on the channel that the events table's statement

@@ -1,12 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Events;
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// GET /v1/events/stream: Server-Sent Events of the source's events as their transactions commit, optionally of one

@@ -1,9 +1,10 @@
 using System.Globalization;
 using Dapper;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The transaction log: one row per batch write of a worker, newest first, keyset-paginated on (started_at, id).

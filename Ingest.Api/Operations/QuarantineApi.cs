@@ -3,13 +3,14 @@ using System.Text.Json;
 using Dapper;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
+using Ingest.Api.ReadSide;
 using Ingest.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The events the database refused for a non-transient reason, with that reason; and their replay through the normal
