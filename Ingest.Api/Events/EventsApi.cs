@@ -14,7 +14,7 @@ namespace Ingest.Api.Events;
 
 /// <summary>
 /// The stored events of the read key's source: a filtered, newest-first list with keyset pagination (JSON, or CSV
-/// streamed for analysts), one event by messageId, and the live tail (<see cref="EventStream"/>).
+/// streamed for analysts), one event by messageId, and the live tail (<see cref="LiveTailEndpoint"/>).
 /// </summary>
 public static class EventsApi
 {
@@ -57,7 +57,7 @@ public static class EventsApi
     {
         var group = app.MapReadGroup("Events");
         group.MapGet("/events", ListAsync).WithName("listEvents").Produces(StatusCodes.Status200OK, contentType: "text/csv");
-        group.MapGet("/events/stream", EventStream.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+        group.MapGet("/events/stream", LiveTailEndpoint.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapGet("/events/{messageId}", GetAsync).WithName("getEvent");
         return app;

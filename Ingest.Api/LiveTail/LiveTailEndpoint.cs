@@ -12,13 +12,13 @@ namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// GET /v1/events/stream: Server-Sent Events of the source's events as their transactions commit, optionally of one
-/// event name, from the instance's one <see cref="EventFeed"/>. Each SSE id is a <see cref="TailPosition"/>: a client
+/// event name, from the instance's one <see cref="LiveTailReader"/>. Each SSE id is a <see cref="TailPosition"/>: a client
 /// reconnecting with it as Last-Event-ID first gets, from the database, the rows it does not have that were stored within
 /// <see cref="QueryOptions.StreamReplayWindow"/>, then the live rows, with nothing missed and nothing twice.
 /// The catch-up reads the primary, as the feed does: it reads what the feed's snapshot sees, which a lagging replica
 /// may not hold yet (<see cref="ReadDatabase"/>).
 /// </summary>
-public static class EventStream
+public static class LiveTailEndpoint
 {
     const int MaxRowsPerRead = 1000;
 
@@ -42,7 +42,7 @@ public static class EventStream
     static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
-        HttpContext http, NpgsqlDataSource db, EventFeed feed, IOptions<QueryOptions> options, CancellationToken ct)
+        HttpContext http, NpgsqlDataSource db, LiveTailReader feed, IOptions<QueryOptions> options, CancellationToken ct)
     {
         var sourceId = http.User.SourceId();
         var q = new QueryParameters(http.Request.Query);

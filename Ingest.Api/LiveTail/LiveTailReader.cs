@@ -20,7 +20,7 @@ namespace Ingest.Api.LiveTail;
 /// Last-Event-ID; no more than <see cref="QueryOptions.MaxStreamConnections"/> clients are served at once.
 /// Reads the primary, never ConnectionStrings:PostgresRead: a standby refuses LISTEN (see <see cref="ReadDatabase"/>).
 /// </summary>
-public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> options, IMeterFactory meters, ILogger<EventFeed> log)
+public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> options, IMeterFactory meters, ILogger<LiveTailReader> log)
     : BackgroundService
 {
     public const string MeterName = "Ingest.Api.LiveTail";
@@ -267,7 +267,7 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
     /// One client's place in the fan-out: the rows of its source and event name, at most <c>capacity</c> waiting (or one
     /// chunk of <see cref="RowsPerChunk"/>, whichever is more).
     /// </summary>
-    public sealed class Subscription(EventFeed feed, string sourceId, string? eventName, int capacity) : IDisposable
+    public sealed class Subscription(LiveTailReader feed, string sourceId, string? eventName, int capacity) : IDisposable
     {
         readonly Channel<TailBatch> _batches = Channel.CreateUnbounded<TailBatch>(new() { SingleReader = true, SingleWriter = true });
         int _pending;
