@@ -302,11 +302,3 @@ public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> o
         }
     }
 }
-
-/// <summary>A stored row in the order of the live tail, (xact_id, id).</summary>
-public sealed record TailedRow(long XactId, string SourceId, EventRow Row);
-
-/// <summary>Rows that <see cref="Upto"/> sees and <see cref="Before"/> does not, in tail order.</summary>
-public sealed record TailBatch(TailSnapshot Before, TailSnapshot Upto, IReadOnlyList<TailedRow> Rows);
-
-public sealed class ClientTooSlowException() : Exception("The client fell too far behind the live tail.");
