@@ -27,7 +27,7 @@ public static class ReadSideExtensions
         else
             builder.Services.AddKeyedSingleton(ReadDatabase.Key, (sp, _) => sp.GetRequiredService<NpgsqlDataSource>());
         builder.Services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new Cursor(Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<QueryOptions>>().Value.CursorKey)));
+        builder.Services.AddSingleton(sp => new KeysetCursor(Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<QueryOptions>>().Value.CursorKey)));
         builder.Services.AddSingleton<LiveTailReader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveTailReader>());
         builder.Services.AddSingleton<PipelineHealth>();
