@@ -76,7 +76,7 @@ public static class KeyAuthentication
     /// <summary>The problem each failure answers, worded for the scope the endpoint needs; Retry-After while keys are not loaded.</summary>
     public static ProblemHttpResult Refusal(HttpResponse response, KeyFailure failure, string scope, TimeSpan retryAfter)
     {
-        if (failure == KeyFailure.NotLoaded) response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString("0");
+        if (failure == KeyFailure.NotLoaded) RetryAfter.Set(response, retryAfter);
         var (status, title, detail) = (failure, scope) switch
         {
             (KeyFailure.Missing, Write) => (401, "Missing write key", "Send the write key as HTTP Basic user name, as a Bearer token, as writeKey in the body or as ?writeKey=."),

@@ -60,7 +60,7 @@ public static class LiveTailEndpoint
         using var subscription = feed.Subscribe(sourceId, eventName);
         if (subscription is null)
         {
-            http.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString();
+            RetryAfter.Set(http.Response, settings.RetryAfterSeconds);
             return TypedResults.Problem($"This API instance serves at most {settings.MaxStreamConnections} live-tail connections; retry later.",
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live-tail connections");
         }

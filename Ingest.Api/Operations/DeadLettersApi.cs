@@ -59,7 +59,7 @@ public static class DeadLettersApi
         catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException)
         {
             log.LogWarning("Dead letters not read, broker unreachable: {Error}", e.Message);
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, options.Value.RetryAfterSeconds);
             return TypedResults.Problem("The broker cannot be reached; retry later.", statusCode: 503, title: "Broker unavailable");
         }
         var visible = new List<SourceDeadLetter>();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Ingest.Api.Keys;
@@ -132,7 +131,7 @@ public static class QuarantineApi
         catch (BrokerUnavailableException e)
         {
             await tx.RollbackAsync(CancellationToken.None);
-            http.Response.Headers.RetryAfter = publishOptions.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, publishOptions.Value.RetryAfterSeconds);
             return TypedResults.Problem($"{e.Message} The event stays in quarantine, not replayed; retry later.", statusCode: 503, title: "Broker unavailable");
         }
         await tx.CommitAsync(ct);

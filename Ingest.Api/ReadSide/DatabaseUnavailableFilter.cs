@@ -24,7 +24,7 @@ public sealed class DatabaseUnavailableFilter(IOptions<QueryOptions> options, IL
             RenewSessions(http);
             if (!DatabaseAvailability.IsUnavailable(e) || http.Response.HasStarted) throw;
             log.LogWarning("Read request {Path} answered 503, database unreachable: {Error}", http.Request.Path.Value, e.Message);
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
+            RetryAfter.Set(http.Response, options.Value.RetryAfterSeconds);
             return TypedResults.Problem("The event database cannot be reached; the events are safe and ingestion goes on. Retry later.",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
         }
