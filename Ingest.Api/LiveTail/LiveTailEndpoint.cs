@@ -4,6 +4,7 @@ using Dapper;
 using Ingest.Api.Events;
 using Ingest.Api.Keys;
 using Ingest.Api.ReadSide;
+using Ingest.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -21,8 +22,6 @@ namespace Ingest.Api.LiveTail;
 public static class LiveTailEndpoint
 {
     const int MaxRowsPerRead = 1000;
-
-    const string CheckDatabase = "select 1";
 
     /// <summary>A reconnecting client's catch-up: its source's rows that @Joined sees and @Before does not, after a position.</summary>
     const string SelectRowsToCatchUp = $"""
@@ -71,7 +70,7 @@ public static class LiveTailEndpoint
         var after = (Xact: resume?.Before.Xmin ?? 0, Id: 0L);
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            if (resume is null) await conn.ExecuteAsync(new CommandDefinition(CheckDatabase, cancellationToken: ct));
+            if (resume is null) await DatabaseAvailability.ProbeAsync(conn, ct);
             else catchUp = await ReadCatchUpAsync(conn, sourceId, eventName, resume, joined, after, settings.StreamReplayWindow, ct);
         }
 

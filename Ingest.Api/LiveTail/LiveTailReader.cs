@@ -27,7 +27,6 @@ public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> o
     const int RowsPerChunk = 1000;
 
     const string Listen = "listen events_inserted";
-    const string Ping = "select 1";
     const string SelectSnapshot = "select pg_current_snapshot()::text";
 
     /// <summary>
@@ -240,7 +239,7 @@ public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> o
                 {
                     // A silent network failure would leave WaitAsync waiting forever: ping when nothing came for a while.
                     if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                        await using (var ping = new NpgsqlCommand(Ping, conn)) await ping.ExecuteScalarAsync(stoppingToken);
+                        await DatabaseAvailability.ProbeAsync(conn, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
