@@ -1,6 +1,7 @@
 using Ingest.Api;
 using Ingest.Api.Keys;
 using Ingest.Api.Privacy;
+using Ingest.Api.ReadSide;
 using Ingest.Api.Tracking;
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
@@ -11,7 +12,7 @@ builder.AddProblemResponses();
 builder.AddPostgres();
 builder.AddKeyAuthentication();
 builder.AddTracking();
-builder.AddQueries();
+builder.AddReadSide();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -24,7 +25,7 @@ app.UseDashboard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapTracking();
-app.MapQueries();
+app.MapReadSide();
 app.MapPrivacy();
 app.MapHealthEndpoints("ingest-api");
 app.MapOpenApi();

@@ -5,10 +5,45 @@ namespace Ingest.Database;
 
 /// <summary>
 /// The one rule both hosts use for "PostgreSQL is unavailable, try again later": the worker retries its batch, the
-/// API answers 503 with Retry-After, the key store keeps its last keys, the migrations wait at start.
+/// API answers 503 with Retry-After, the key store keeps its last keys, the migrations wait at start. And the one probe
+/// that asks whether it answers again.
 /// </summary>
 public static class DatabaseAvailability
 {
+    /// <summary>Asks PostgreSQL to answer and nothing more: one round trip that reads no table and takes no lock.</summary>
+    const string Probe = "select 1";
+
+    /// <summary>Asks PostgreSQL to answer, on a session of the pool; throws as the database does when it cannot (<see cref="IsUnavailable"/>).</summary>
+    public static async Task ProbeAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(Probe);
+        await cmd.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>
+    /// The same on a session already open: one that waits for notifications (a silent network failure shows only when
+    /// something is sent), or one a response will be read on (a failure before the response starts can still be a 503).
+    /// </summary>
+    public static async Task ProbeAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(Probe, conn);
+        await cmd.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>Whether PostgreSQL answers the probe now, for a host that waits until it does (the worker's paused consumer, a health check).</summary>
+    public static async Task<bool> AnswersAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        try
+        {
+            await ProbeAsync(db, ct);
+            return true;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// The database is unreachable, restarting, overloaded or lost a race (connection refused or reset, admin
     /// shutdown, too many connections, deadlock, serialization failure…), or it refuses this host's connection

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.FileProviders;
 
-// In the root namespace, as QueriesExtensions, so Program.cs needs no extra using for its line.
+// In the root namespace, as ProblemResponses, so Program.cs needs no extra using for its line.
 namespace Ingest.Api;
 
 /// <summary>

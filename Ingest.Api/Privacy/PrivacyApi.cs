@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Ingest.Api.Keys;
-using Ingest.Api.Queries;
+using Ingest.Api.ReadSide;
 using Ingest.Api.Tracking;
 using Ingest.Database.Privacy;
 using Ingest.Broker;

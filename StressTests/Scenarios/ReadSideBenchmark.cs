@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using System.Text;
 using Dapper;
-using Ingest.Api.Queries;
+using Ingest.Api.Events;
+using Ingest.Api.LiveTail;
+using Ingest.Api.Operations;
 using StressTests.Pipeline;
 using StressTests.Reports;
 using StressTests.Runner;
@@ -191,8 +193,8 @@ public sealed class ReadSideBenchmark
             ("stats/users, 30 days", typeof(StatsApi), "CountUsersPerDay", new { SourceId = source, From = new DateTimeOffset(now.AddDays(-30)), To = new DateTimeOffset(now) }),
             ("transactions, status=failed", typeof(TransactionsApi), "SelectTransactionsPage", new { Status = "failed", From = (DateTimeOffset?)null, To = (DateTimeOffset?)null, AfterStartedAt = (DateTimeOffset?)null, AfterId = (string?)null, Limit = 101 }),
             ("quarantine", typeof(QuarantineApi), "SelectQuarantinePage", new { SourceId = source, Replayed = (bool?)null, AfterQuarantinedAt = (DateTimeOffset?)null, AfterId = (long?)null, Limit = 101 }),
-            ("live tail read, 50 transactions behind", typeof(EventFeed), "SelectRowsCommittedBetween", new { AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Current = snapshot }),
-            ("live tail catch-up, 50 transactions behind", typeof(EventStream), "SelectRowsToCatchUp", new { SourceId = source, Event = (string?)null, AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Joined = snapshot, ReplayWindow = TimeSpan.FromMinutes(10), Limit = 1000 }),
+            ("live tail read, 50 transactions behind", typeof(LiveTailReader), "SelectRowsCommittedBetween", new { AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Current = snapshot }),
+            ("live tail catch-up, 50 transactions behind", typeof(LiveTailEndpoint), "SelectRowsToCatchUp", new { SourceId = source, Event = (string?)null, AfterXact = xmin - 50, AfterId = 0L, Before = $"{xmin - 50}:{xmin - 50}:", Joined = snapshot, ReplayWindow = TimeSpan.FromMinutes(10), Limit = 1000 }),
         };
         var report = new StringBuilder(F($"# Plans of the read side's main queries on {Settings.ReadSideEvents:N0} events\n"));
         foreach (var (name, owner, constName, parameters) in plans)

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Ingest.Api.Queries;
+using Ingest.Api.LiveTail;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ingest.Tests.Integration.Queries;
@@ -25,7 +25,7 @@ public sealed class When_many_clients_tail_at_once
             using var listener = new MeterListener();
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == EventFeed.MeterName && instrument.Meter.Scope == meters && instrument.Name == "ingest.live_tail.reads")
+                if (instrument.Meter.Name == LiveTailReader.MeterName && instrument.Meter.Scope == meters && instrument.Name == "ingest.live_tail.reads")
                     l.EnableMeasurementEvents(instrument);
             };
             listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref reads, value));

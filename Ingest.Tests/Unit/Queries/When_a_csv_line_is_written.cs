@@ -1,5 +1,5 @@
 using System.Text;
-using Ingest.Api.Queries;
+using Ingest.Api.Events;
 
 namespace Ingest.Tests.Unit.Queries;
 

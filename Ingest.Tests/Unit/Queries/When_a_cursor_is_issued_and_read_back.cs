@@ -1,11 +1,11 @@
 using System.Text;
-using Ingest.Api.Queries;
+using Ingest.Api.ReadSide;
 
 namespace Ingest.Tests.Unit.Queries;
 
 public sealed class When_a_cursor_is_issued_and_read_back
 {
-    static readonly Cursor Cursors = new(Encoding.UTF8.GetBytes("a-key-for-the-unit-tests"));
+    static readonly KeysetCursor Cursors = new(Encoding.UTF8.GetBytes("a-key-for-the-unit-tests"));
     static readonly DateTime Time = new(2026, 11, 22, 10, 30, 15, 123, DateTimeKind.Utc);
 
     [Test]
@@ -13,7 +13,7 @@ public sealed class When_a_cursor_is_issued_and_read_back
     {
         var text = Cursors.Encode(Time.AddTicks(7), "12345", "scope");
         Assert.That(Cursors.TryDecode(text, "scope", out var position), Is.True);
-        Assert.That(position, Is.EqualTo(new Cursor.Position(Time.AddTicks(7), "12345")));
+        Assert.That(position, Is.EqualTo(new KeysetCursor.Position(Time.AddTicks(7), "12345")));
     }
 
     [Test]
@@ -46,6 +46,6 @@ public sealed class When_a_cursor_is_issued_and_read_back
     {
         var text = Cursors.Encode(Time, "1", "events|source-a");
         Assert.That(Cursors.TryDecode(text, "events|source-b", out _), Is.False);
-        Assert.That(new Cursor(Encoding.UTF8.GetBytes("another-key-entirely")).TryDecode(text, "events|source-a", out _), Is.False);
+        Assert.That(new KeysetCursor(Encoding.UTF8.GetBytes("another-key-entirely")).TryDecode(text, "events|source-a", out _), Is.False);
     }
 }

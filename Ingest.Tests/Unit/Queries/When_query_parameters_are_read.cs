@@ -1,4 +1,4 @@
-using Ingest.Api.Queries;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 

@@ -1,9 +1,9 @@
 using Dapper;
-using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Keys;
 
 /// <summary>The source a read key belongs to, so a client (the dashboard) can say whose data it shows.</summary>
 public static class SourceApi

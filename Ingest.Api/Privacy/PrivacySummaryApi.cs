@@ -1,10 +1,10 @@
 using Ingest.Api.Keys;
-using Ingest.Api.Privacy;
+using Ingest.Api.ReadSide;
 using Ingest.Database.Privacy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Privacy;
 
 /// <summary>
 /// GET /v1/privacy/summary: what a read key (the dashboard) may know of its source's privacy requests, which only an

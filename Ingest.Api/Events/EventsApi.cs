@@ -3,16 +3,18 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using Ingest.Api.Keys;
+using Ingest.Api.LiveTail;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Events;
 
 /// <summary>
 /// The stored events of the read key's source: a filtered, newest-first list with keyset pagination (JSON, or CSV
-/// streamed for analysts), one event by messageId, and the live tail (<see cref="EventStream"/>).
+/// streamed for analysts), one event by messageId, and the live tail (<see cref="LiveTailEndpoint"/>).
 /// </summary>
 public static class EventsApi
 {
@@ -55,7 +57,7 @@ public static class EventsApi
     {
         var group = app.MapReadGroup("Events");
         group.MapGet("/events", ListAsync).WithName("listEvents").Produces(StatusCodes.Status200OK, contentType: "text/csv");
-        group.MapGet("/events/stream", EventStream.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+        group.MapGet("/events/stream", LiveTailEndpoint.StreamAsync).WithName("streamEvents").Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapGet("/events/{messageId}", GetAsync).WithName("getEvent");
         return app;
@@ -67,7 +69,7 @@ public static class EventsApi
     public sealed record EventFilter(string SourceId, string? Type, string? Event, string? UserId, string? AnonymousId, DateTimeOffset? From, DateTimeOffset? To)
     {
         /// <summary>What a cursor is bound to: it is refused for any other source or filters.</summary>
-        public string Scope => string.Join('\u001f', "events", SourceId, Type, Event, UserId, AnonymousId, From?.UtcTicks, To?.UtcTicks);
+        public string Scope => Paging.Scope("events", SourceId, Type, Event, UserId, AnonymousId, From, To);
 
         public static EventFilter Read(string sourceId, QueryParameters q)
         {
@@ -79,22 +81,22 @@ public static class EventsApi
     }
 
     static async Task<Results<Ok<EventsPage>, EmptyHttpResult, ValidationProblem>> ListAsync(
-        HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+        HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, KeysetCursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var filter = EventFilter.Read(http.User.SourceId(), q);
         var csv = WantsCsv(http.Request);
         var limit = csv ? int.MaxValue : q.Limit();
         if (csv && q.Text("limit") is not null) limit = q.Limit(max: int.MaxValue);
-        var after = q.Cursor(cursors, filter.Scope);
+        var page = q.Page(cursors, filter.Scope, limit);
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
 
         var parameters = new
         {
             filter.SourceId, filter.Type, filter.Event, filter.UserId, filter.AnonymousId, filter.From, filter.To,
-            AfterTimestamp = after is null ? (DateTimeOffset?)null : new DateTimeOffset(after.Time),
-            AfterId = after is null ? (long?)null : long.Parse(after.Id, CultureInfo.InvariantCulture),
-            Limit = csv ? limit : limit + 1,
+            AfterTimestamp = page.AfterTime,
+            AfterId = page.AfterLongId,
+            Limit = csv ? limit : page.RowsToRead,
         };
         if (csv)
         {
@@ -103,12 +105,7 @@ public static class EventsApi
         }
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<EventRow>(new CommandDefinition(SelectEventsPage, parameters, cancellationToken: ct))).AsList();
-        string? next = null;
-        if (rows.Count > limit)
-        {
-            rows.RemoveAt(limit);
-            next = cursors.Encode(rows[^1].Timestamp, rows[^1].Id.ToString(CultureInfo.InvariantCulture), filter.Scope);
-        }
+        var next = page.NextCursor(rows, r => r.Timestamp, r => r.Id);
         return TypedResults.Ok(new EventsPage(rows.ConvertAll(r => r.ToView()), next));
     }
 

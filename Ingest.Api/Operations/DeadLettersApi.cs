@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Ingest.Broker;
 using Ingest.ServiceDefaults;
 using Ingest.Broker.DeadLetters;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client.Exceptions;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The dead-letter queue (<c>&lt;queue&gt;_error</c>) as a source sees it, read without consuming anything.
@@ -58,7 +59,7 @@ public static class DeadLettersApi
         catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException)
         {
             log.LogWarning("Dead letters not read, broker unreachable: {Error}", e.Message);
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, options.Value.RetryAfterSeconds);
             return TypedResults.Problem("The broker cannot be reached; retry later.", statusCode: 503, title: "Broker unavailable");
         }
         var visible = new List<SourceDeadLetter>();

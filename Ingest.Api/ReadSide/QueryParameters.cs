@@ -1,9 +1,6 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 /// <summary>
 /// Reads the query string of a read request, collecting an error per bad parameter (named as the client wrote it), so a
@@ -74,74 +71,17 @@ public sealed class QueryParameters(IQueryCollection query)
         return (from, to);
     }
 
-    public Cursor.Position? Cursor(Cursor cursors, string scope)
+    /// <summary>The page of a keyset-paged list that limit and cursor ask for (<see cref="Paging"/>).</summary>
+    public Paging Page(KeysetCursor cursors, string scope) => Page(cursors, scope, Limit());
+
+    /// <summary>The page that cursor asks for, of <paramref name="limit"/> rows; a cursor not given out for <paramref name="scope"/> is an error.</summary>
+    public Paging Page(KeysetCursor cursors, string scope, int limit)
     {
-        if (Text("cursor") is not { } text) return null;
-        if (cursors.TryDecode(text, scope, out var position)) return position;
-        Fail("cursor", "is not a cursor this query gave out: pass the nextCursor of the previous page unchanged, with the same filters.");
-        return null;
+        KeysetCursor.Position? after = null;
+        if (Text("cursor") is { } text && !cursors.TryDecode(text, scope, out after))
+            Fail("cursor", "is not a cursor this query gave out: pass the nextCursor of the previous page unchanged, with the same filters.");
+        return new Paging(cursors, scope, limit, after);
     }
 
     public void Fail(string name, string message) => Errors[name] = [$"{name}: {message}"];
-}
-
-/// <summary>
-/// An opaque keyset-pagination cursor: the (time, id) of the last row of a page, signed with HMAC-SHA256 over the
-/// position and the query's filters, base64url-encoded. A tampered cursor, or one from another query or source, is refused.
-/// </summary>
-public sealed class Cursor(byte[] key)
-{
-    const byte Version = 1;
-    const int MacLength = 16;
-
-    public sealed record Position(DateTime Time, string Id);
-
-    public string Encode(DateTime time, string id, string scope)
-    {
-        var idBytes = Encoding.UTF8.GetBytes(id);
-        var payload = new byte[1 + 8 + idBytes.Length];
-        payload[0] = Version;
-        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(1), time.ToUniversalTime().Ticks);
-        idBytes.CopyTo(payload, 9);
-        return Base64Url(payload.Concat(Mac(payload, scope)).ToArray());
-    }
-
-    public bool TryDecode(string text, string scope, out Position? position)
-    {
-        position = null;
-        byte[] bytes;
-        try
-        {
-            bytes = FromBase64Url(text);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-        if (bytes.Length < 1 + 8 + MacLength || bytes[0] != Version) return false;
-        var payload = bytes.AsSpan(0, bytes.Length - MacLength);
-        if (!CryptographicOperations.FixedTimeEquals(Mac(payload, scope), bytes.AsSpan(bytes.Length - MacLength))) return false;
-        var ticks = BinaryPrimitives.ReadInt64BigEndian(payload[1..]);
-        if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) return false;
-        position = new(new DateTime(ticks, DateTimeKind.Utc), Encoding.UTF8.GetString(payload[9..]));
-        return true;
-    }
-
-    byte[] Mac(ReadOnlySpan<byte> payload, string scope)
-    {
-        var scopeBytes = Encoding.UTF8.GetBytes(scope);
-        var message = new byte[payload.Length + 1 + scopeBytes.Length];
-        payload.CopyTo(message);
-        message[payload.Length] = 0;
-        scopeBytes.CopyTo(message, payload.Length + 1);
-        return HMACSHA256.HashData(key, message)[..MacLength];
-    }
-
-    static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    static byte[] FromBase64Url(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
-    }
 }

@@ -2,7 +2,7 @@ using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 /// <summary>
 /// While PostgreSQL is unreachable, a read endpoint answers 503 with Retry-After instead of a 500 (only before the
@@ -24,7 +24,7 @@ public sealed class DatabaseUnavailableFilter(IOptions<QueryOptions> options, IL
             RenewSessions(http);
             if (!DatabaseAvailability.IsUnavailable(e) || http.Response.HasStarted) throw;
             log.LogWarning("Read request {Path} answered 503, database unreachable: {Error}", http.Request.Path.Value, e.Message);
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
+            RetryAfter.Set(http.Response, options.Value.RetryAfterSeconds);
             return TypedResults.Problem("The event database cannot be reached; the events are safe and ingestion goes on. Retry later.",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
         }

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 public sealed class QueryOptions
 {

@@ -1,15 +1,15 @@
-using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Ingest.Api.Keys;
 using Ingest.Api.Publishing;
+using Ingest.Api.ReadSide;
 using Ingest.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The events the database refused for a non-transient reason, with that reason; and their replay through the normal
@@ -63,30 +63,23 @@ public static class QuarantineApi
     /// <summary>Replayed now (published again), or already replayed earlier (nothing done this time).</summary>
     public sealed record ReplayResult(long Id, string MessageId, bool Replayed, DateTime ReplayedAt, string Detail);
 
-    static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+    static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, KeysetCursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var replayed = q.OneOf("replayed", "true", "false") is { } r ? r == "true" : (bool?)null;
-        var limit = q.Limit();
         var sourceId = http.User.SourceId();
-        var scope = string.Join('\u001f', "quarantine", sourceId, replayed);
-        var after = q.Cursor(cursors, scope);
+        var page = q.Page(cursors, Paging.Scope("quarantine", sourceId, replayed));
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<QuarantinedRow>(new CommandDefinition(SelectQuarantinePage, new
         {
             SourceId = sourceId,
             Replayed = replayed,
-            AfterQuarantinedAt = after is null ? (DateTimeOffset?)null : new DateTimeOffset(after.Time),
-            AfterId = after is null ? (long?)null : long.Parse(after.Id, CultureInfo.InvariantCulture),
-            Limit = limit + 1,
+            AfterQuarantinedAt = page.AfterTime,
+            AfterId = page.AfterLongId,
+            Limit = page.RowsToRead,
         }, cancellationToken: ct))).AsList();
-        string? next = null;
-        if (rows.Count > limit)
-        {
-            rows.RemoveAt(limit);
-            next = cursors.Encode(rows[^1].QuarantinedAt, rows[^1].Id.ToString(CultureInfo.InvariantCulture), scope);
-        }
+        var next = page.NextCursor(rows, r => r.QuarantinedAt, r => r.Id);
         return TypedResults.Ok(new QuarantinePage(rows, next));
     }
 
@@ -138,7 +131,7 @@ public static class QuarantineApi
         catch (BrokerUnavailableException e)
         {
             await tx.RollbackAsync(CancellationToken.None);
-            http.Response.Headers.RetryAfter = publishOptions.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, publishOptions.Value.RetryAfterSeconds);
             return TypedResults.Problem($"{e.Message} The event stays in quarantine, not replayed; retry later.", statusCode: 503, title: "Broker unavailable");
         }
         await tx.CommitAsync(ct);

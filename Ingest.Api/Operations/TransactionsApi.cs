@@ -1,9 +1,9 @@
-using System.Globalization;
 using Dapper;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The transaction log: one row per batch write of a worker, newest first, keyset-paginated on (started_at, id).
@@ -78,31 +78,24 @@ public static class TransactionsApi
 
     public sealed record TransactionsPage(IReadOnlyList<TransactionRow> Transactions, string? NextCursor);
 
-    static async Task<Results<Ok<TransactionsPage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, Cursor cursors, CancellationToken ct)
+    static async Task<Results<Ok<TransactionsPage>, ValidationProblem>> ListAsync(HttpContext http, [FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db, KeysetCursor cursors, CancellationToken ct)
     {
         var q = new QueryParameters(http.Request.Query);
         var status = q.OneOf("status", "committed", "failed");
         var from = q.Instant("from");
         var to = q.Instant("to");
         q.CheckRange(from, to);
-        var limit = q.Limit();
-        var scope = string.Join('\u001f', "transactions", status, from?.UtcTicks, to?.UtcTicks);
-        var after = q.Cursor(cursors, scope);
+        var page = q.Page(cursors, Paging.Scope("transactions", status, from, to));
         if (!q.IsValid) return TypedResults.ValidationProblem(q.Errors);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<TransactionRow>(new CommandDefinition(SelectTransactionsPage, new
         {
             Status = status, From = from, To = to,
-            AfterStartedAt = after is null ? (DateTimeOffset?)null : new DateTimeOffset(after.Time),
-            AfterId = after?.Id,
-            Limit = limit + 1,
+            AfterStartedAt = page.AfterTime,
+            AfterId = page.AfterId,
+            Limit = page.RowsToRead,
         }, cancellationToken: ct))).AsList();
-        string? next = null;
-        if (rows.Count > limit)
-        {
-            rows.RemoveAt(limit);
-            next = cursors.Encode(rows[^1].StartedAt, rows[^1].Id.ToString("D", CultureInfo.InvariantCulture), scope);
-        }
+        var next = page.NextCursor(rows, r => r.StartedAt, r => r.Id);
         return TypedResults.Ok(new TransactionsPage(rows, next));
     }
 }

@@ -9,7 +9,7 @@ using Npgsql;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>
 /// The pipeline's health as this API sees it, for the dashboard: the API itself; the broker (the ingest queue's depth,

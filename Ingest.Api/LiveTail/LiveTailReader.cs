@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Dapper;
+using Ingest.Api.Events;
+using Ingest.Api.ReadSide;
 using Ingest.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// The live tail's one reader per API instance. A LISTEN connection on the channel that the events table's statement
@@ -18,14 +20,13 @@ namespace Ingest.Api.Queries;
 /// Last-Event-ID; no more than <see cref="QueryOptions.MaxStreamConnections"/> clients are served at once.
 /// Reads the primary, never ConnectionStrings:PostgresRead: a standby refuses LISTEN (see <see cref="ReadDatabase"/>).
 /// </summary>
-public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> options, IMeterFactory meters, ILogger<EventFeed> log)
+public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> options, IMeterFactory meters, ILogger<LiveTailReader> log)
     : BackgroundService
 {
     public const string MeterName = "Ingest.Api.LiveTail";
     const int RowsPerChunk = 1000;
 
     const string Listen = "listen events_inserted";
-    const string Ping = "select 1";
     const string SelectSnapshot = "select pg_current_snapshot()::text";
 
     /// <summary>
@@ -238,7 +239,7 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
                 {
                     // A silent network failure would leave WaitAsync waiting forever: ping when nothing came for a while.
                     if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                        await using (var ping = new NpgsqlCommand(Ping, conn)) await ping.ExecuteScalarAsync(stoppingToken);
+                        await DatabaseAvailability.ProbeAsync(conn, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -265,7 +266,7 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
     /// One client's place in the fan-out: the rows of its source and event name, at most <c>capacity</c> waiting (or one
     /// chunk of <see cref="RowsPerChunk"/>, whichever is more).
     /// </summary>
-    public sealed class Subscription(EventFeed feed, string sourceId, string? eventName, int capacity) : IDisposable
+    public sealed class Subscription(LiveTailReader feed, string sourceId, string? eventName, int capacity) : IDisposable
     {
         readonly Channel<TailBatch> _batches = Channel.CreateUnbounded<TailBatch>(new() { SingleReader = true, SingleWriter = true });
         int _pending;
@@ -300,11 +301,3 @@ public sealed class EventFeed(NpgsqlDataSource db, IOptions<QueryOptions> option
         }
     }
 }
-
-/// <summary>A stored row in the order of the live tail, (xact_id, id).</summary>
-public sealed record TailedRow(long XactId, string SourceId, EventRow Row);
-
-/// <summary>Rows that <see cref="Upto"/> sees and <see cref="Before"/> does not, in tail order.</summary>
-public sealed record TailBatch(TailSnapshot Before, TailSnapshot Upto, IReadOnlyList<TailedRow> Rows);
-
-public sealed class ClientTooSlowException() : Exception("The client fell too far behind the live tail.");

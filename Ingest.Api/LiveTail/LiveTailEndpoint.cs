@@ -1,26 +1,27 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Events;
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
+using Ingest.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// GET /v1/events/stream: Server-Sent Events of the source's events as their transactions commit, optionally of one
-/// event name, from the instance's one <see cref="EventFeed"/>. Each SSE id is a <see cref="TailPosition"/>: a client
+/// event name, from the instance's one <see cref="LiveTailReader"/>. Each SSE id is a <see cref="TailPosition"/>: a client
 /// reconnecting with it as Last-Event-ID first gets, from the database, the rows it does not have that were stored within
 /// <see cref="QueryOptions.StreamReplayWindow"/>, then the live rows, with nothing missed and nothing twice.
 /// The catch-up reads the primary, as the feed does: it reads what the feed's snapshot sees, which a lagging replica
 /// may not hold yet (<see cref="ReadDatabase"/>).
 /// </summary>
-public static class EventStream
+public static class LiveTailEndpoint
 {
     const int MaxRowsPerRead = 1000;
-
-    const string CheckDatabase = "select 1";
 
     /// <summary>A reconnecting client's catch-up: its source's rows that @Joined sees and @Before does not, after a position.</summary>
     const string SelectRowsToCatchUp = $"""
@@ -40,7 +41,7 @@ public static class EventStream
     static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
-        HttpContext http, NpgsqlDataSource db, EventFeed feed, IOptions<QueryOptions> options, CancellationToken ct)
+        HttpContext http, NpgsqlDataSource db, LiveTailReader feed, IOptions<QueryOptions> options, CancellationToken ct)
     {
         var sourceId = http.User.SourceId();
         var q = new QueryParameters(http.Request.Query);
@@ -58,7 +59,7 @@ public static class EventStream
         using var subscription = feed.Subscribe(sourceId, eventName);
         if (subscription is null)
         {
-            http.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString();
+            RetryAfter.Set(http.Response, settings.RetryAfterSeconds);
             return TypedResults.Problem($"This API instance serves at most {settings.MaxStreamConnections} live-tail connections; retry later.",
                 statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live-tail connections");
         }
@@ -69,7 +70,7 @@ public static class EventStream
         var after = (Xact: resume?.Before.Xmin ?? 0, Id: 0L);
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            if (resume is null) await conn.ExecuteAsync(new CommandDefinition(CheckDatabase, cancellationToken: ct));
+            if (resume is null) await DatabaseAvailability.ProbeAsync(conn, ct);
             else catchUp = await ReadCatchUpAsync(conn, sourceId, eventName, resume, joined, after, settings.StreamReplayWindow, ct);
         }
 

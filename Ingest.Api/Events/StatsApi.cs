@@ -1,9 +1,10 @@
 using Dapper;
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Events;
 
 /// <summary>Counts for dashboards, over the corrected timestamp, in UTC buckets. A user is coalesce(userId, anonymousId).</summary>
 public static class StatsApi

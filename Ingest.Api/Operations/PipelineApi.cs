@@ -1,7 +1,8 @@
 using Ingest.Api.Keys;
+using Ingest.Api.ReadSide;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.Operations;
 
 /// <summary>GET /v1/pipeline: <see cref="PipelineHealth"/> for a read key.</summary>
 public static class PipelineApi

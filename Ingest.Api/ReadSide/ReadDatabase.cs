@@ -1,4 +1,4 @@
-namespace Ingest.Api.Queries;
+namespace Ingest.Api.ReadSide;
 
 /// <summary>
 /// The read side's own NpgsqlDataSource, a keyed service: ConnectionStrings:PostgresRead (a read replica), or the
@@ -6,7 +6,7 @@ namespace Ingest.Api.Queries;
 /// <c>[FromKeyedServices(ReadDatabase.Key)] NpgsqlDataSource db</c>; what must read the primary takes the plain one:
 /// <list type="bullet">
 /// <item>the quarantine's replay, which writes (replayed_at) in the transaction that holds the row while the broker confirms;</item>
-/// <item>the live tail (<see cref="EventFeed"/>, <see cref="EventStream"/>): LISTEN is refused on a standby
+/// <item>the live tail (<see cref="LiveTailReader"/>, <see cref="LiveTailEndpoint"/>): LISTEN is refused on a standby
 /// ("cannot execute LISTEN during recovery") and notifications are not replicated; and a reconnecting client's
 /// catch-up reads the rows that the feed's snapshot sees, which a lagging replica may not hold yet, so both must read
 /// the one server whose snapshots they compare;</item>
