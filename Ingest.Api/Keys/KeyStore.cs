@@ -14,7 +14,7 @@ namespace Ingest.Api.Keys;
 /// reloads them every RefreshInterval (a revoked key stops working within that time) and keeps the last copy,
 /// also saved to a snapshot file, while the database is down, so even a restart during an outage can serve. Keys are
 /// found by the hex of their <see cref="ApiKey.Hash"/>, as the command line stores it. Reads the primary, not the read
-/// side's replica: a replica that stopped replaying would keep a revoked key working (<see cref="Queries.ReadDatabase"/>).
+/// side's replica: a replica that stopped replaying would keep a revoked key working (<see cref="ReadSide.ReadDatabase"/>).
 /// </summary>
 public sealed class KeyStore(NpgsqlDataSource db, IOptions<KeyOptions> options, TimeProvider time, ILogger<KeyStore> log) : BackgroundService
 {
