@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Ingest.Api.Events;
 using Ingest.Api.Keys;
+using Ingest.Database.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,8 +25,8 @@ public static class EventStream
     const string CheckDatabase = "select 1";
 
     /// <summary>A reconnecting client's catch-up: its source's rows that @Joined sees and @Before does not, after a position.</summary>
-    const string SelectRowsToCatchUp = $"""
-        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
+    internal static readonly string SelectRowsToCatchUp = $"""
+        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsTable.ReadSelectList}
         from events
         where source_id = @SourceId
           and (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
