@@ -9,7 +9,7 @@ namespace Ingest.Api.Events;
 /// <summary>Counts for dashboards, over the corrected timestamp, in UTC buckets. A user is coalesce(userId, anonymousId).</summary>
 public static class StatsApi
 {
-    const string CountEventsPerBucket = """
+    internal const string CountEventsPerBucket = """
         select date_trunc(@Interval, "timestamp" at time zone 'UTC') as Bucket, event as Event, count(*) as Count
         from events
         where source_id = @SourceId
@@ -21,7 +21,7 @@ public static class StatsApi
         """;
 
     // first_seen is over the source's whole history (before @To), so a user seen before @From is not new in the range.
-    const string CountUsersPerDay = """
+    internal const string CountUsersPerDay = """
         with firsts as (
             select coalesce(user_id, anonymous_id) as user_key, min("timestamp") as first_seen
             from events

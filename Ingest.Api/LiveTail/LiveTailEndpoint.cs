@@ -5,6 +5,7 @@ using Ingest.Api.Events;
 using Ingest.Api.Keys;
 using Ingest.Api.ReadSide;
 using Ingest.Database;
+using Ingest.Database.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,8 +25,8 @@ public static class LiveTailEndpoint
     const int MaxRowsPerRead = 1000;
 
     /// <summary>A reconnecting client's catch-up: its source's rows that @Joined sees and @Before does not, after a position.</summary>
-    const string SelectRowsToCatchUp = $"""
-        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
+    internal static readonly string SelectRowsToCatchUp = $"""
+        select xact_id::text::bigint as XactId, source_id as SourceId, {EventsTable.ReadSelectList}
         from events
         where source_id = @SourceId
           and (xact_id, id) > (@AfterXact::text::xid8, @AfterId)

@@ -4,6 +4,7 @@ using Dapper;
 using Ingest.Api.Events;
 using Ingest.Api.ReadSide;
 using Ingest.Database;
+using Ingest.Database.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -34,16 +35,16 @@ public sealed class LiveTailReader(NpgsqlDataSource db, IOptions<QueryOptions> o
     /// began after @Before (xact_id at or past its xmax) or was in progress then (its xip list): two index ranges, so an
     /// open transaction costs nothing but its own rows, however long it runs.
     /// </summary>
-    const string SelectRowsCommittedBetween = $"""
+    internal static readonly string SelectRowsCommittedBetween = $"""
         select * from (
-            select xact_id as xact, xact_id::text::bigint as XactId, source_id as SourceId, {EventsApi.EventColumns}
+            select xact_id as xact, xact_id::text::bigint as XactId, source_id as SourceId, {EventsTable.ReadSelectList}
             from events
             where (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
               and xact_id >= pg_snapshot_xmax(@Before::pg_snapshot)
               and xact_id < pg_snapshot_xmax(@Current::pg_snapshot)
               and pg_visible_in_snapshot(xact_id, @Current::pg_snapshot)
             union all
-            select xact_id, xact_id::text::bigint, source_id, {EventsApi.EventColumns}
+            select xact_id, xact_id::text::bigint, source_id, {EventsTable.ReadSelectList}
             from events
             where (xact_id, id) > (@AfterXact::text::xid8, @AfterId)
               and xact_id = any(array(select pg_snapshot_xip(@Before::pg_snapshot)))

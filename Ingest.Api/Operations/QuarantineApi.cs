@@ -18,7 +18,7 @@ namespace Ingest.Api.Operations;
 /// </summary>
 public static class QuarantineApi
 {
-    const string SelectQuarantinePage = """
+    internal const string SelectQuarantinePage = """
         select id as Id, message_id as MessageId, reason as Reason, transaction_id as TransactionId,
                quarantined_at as QuarantinedAt, replayed_at as ReplayedAt, raw as Raw
         from quarantined_events

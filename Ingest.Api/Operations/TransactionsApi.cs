@@ -11,7 +11,7 @@ namespace Ingest.Api.Operations;
 /// </summary>
 public static class TransactionsApi
 {
-    const string SelectTransactionsPage = """
+    internal const string SelectTransactionsPage = """
         select id as Id, worker_host as WorkerHost, started_at as StartedAt, finished_at as FinishedAt, status as Status,
                broker_messages as BrokerMessages, events as Events, inserted as Inserted, duplicates as Duplicates,
                quarantined as Quarantined, attempt as Attempt, error as Error

@@ -1,7 +1,6 @@
-using System.Text.Json;
 using Ingest.Contracts;
+using Ingest.Database.Events;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Ingest.Worker.Persistence;
 
@@ -14,25 +13,24 @@ namespace Ingest.Worker.Persistence;
 /// </summary>
 public sealed class CopyInsert(NpgsqlDataSource db)
 {
+    // The columns are the worker's columns of the events row (EventsTable.WrittenColumnList), in one order throughout:
+    // the staging table's, COPY's, the insert's and WriteRowAsync's.
+
     /// <summary>The staging table of this connection's session, emptied by every commit or rollback.</summary>
-    const string CreateStagingTable = """
+    internal static readonly string CreateStagingTable = $"""
         create temp table if not exists events_in on commit delete rows as
-        select source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
-               original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations
+        select {EventsTable.WrittenColumnList}
         from events with no data
         """;
 
-    const string CopyIntoStaging = """
-        copy events_in (source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
-                        original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations)
+    internal static readonly string CopyIntoStaging = $"""
+        copy events_in ({EventsTable.WrittenColumnList})
         from stdin (format binary)
         """;
 
-    const string InsertNewStagedEvents = """
-        insert into events (source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
-                            original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations)
-        select source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
-               original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations
+    internal static readonly string InsertNewStagedEvents = $"""
+        insert into events ({EventsTable.WrittenColumnList})
+        select {EventsTable.WrittenColumnList}
         from events_in
         """;
 
@@ -59,32 +57,7 @@ public sealed class CopyInsert(NpgsqlDataSource db)
     static async Task WriteRowAsync(NpgsqlBinaryImporter copy, AnalyticsEvent e, CancellationToken ct)
     {
         await copy.StartRowAsync(ct);
-        await WriteAsync(copy, e.SourceId, ct);
-        await WriteAsync(copy, e.MessageId, ct);
-        await WriteAsync(copy, e.Type, ct);
-        await WriteAsync(copy, e.Event, ct);
-        await WriteAsync(copy, e.Name, ct);
-        await WriteAsync(copy, e.UserId, ct);
-        await WriteAsync(copy, e.AnonymousId, ct);
-        await WriteAsync(copy, e.GroupId, ct);
-        await WriteAsync(copy, e.PreviousId, ct);
-        await copy.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-        await WriteAsync(copy, e.OriginalTimestamp, ct);
-        await WriteAsync(copy, e.SentAt, ct);
-        await copy.WriteAsync(e.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-        await copy.WriteAsync(e.TimestampClamped, NpgsqlDbType.Boolean, ct);
-        await WriteAsync(copy, e.Properties, ct);
-        await WriteAsync(copy, e.Traits, ct);
-        await WriteAsync(copy, e.Context, ct);
-        await WriteAsync(copy, e.Integrations, ct);
+        foreach (var column in EventsTable.Written)
+            await column.WriteAsync(copy, e, ct);
     }
-
-    static Task WriteAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken ct) =>
-        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, NpgsqlDbType.Text, ct);
-
-    static Task WriteAsync(NpgsqlBinaryImporter copy, DateTimeOffset? value, CancellationToken ct) =>
-        value is { } v ? copy.WriteAsync(v.UtcDateTime, NpgsqlDbType.TimestampTz, ct) : copy.WriteNullAsync(ct);
-
-    static Task WriteAsync(NpgsqlBinaryImporter copy, JsonElement? value, CancellationToken ct) =>
-        value is { } v ? copy.WriteAsync(v.GetRawText(), NpgsqlDbType.Jsonb, ct) : copy.WriteNullAsync(ct);
 }

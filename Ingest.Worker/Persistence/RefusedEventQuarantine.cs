@@ -16,12 +16,14 @@ public sealed record RefusedEvent(AnalyticsEvent Event, string Reason);
 /// </summary>
 public sealed class RefusedEventQuarantine(NpgsqlDataSource db)
 {
-    /// <summary>Each event inserted on its own, in one statement: one row per event, stored or not and why not.</summary>
-    const string InsertEventsOneByOne = """
+    /// <summary>
+    /// Each event inserted on its own, in one statement: one row per event, stored or not and why not. The function's
+    /// arguments are the worker's columns' arrays in order (<see cref="EventArrays"/>); the migrated function is checked
+    /// against them by When_the_events_table_is_migrated.
+    /// </summary>
+    internal static readonly string InsertEventsOneByOne = $"""
         select ordinal, stored, reason
-        from insert_events_one_by_one(@source_ids, @message_ids, @types, @events, @names, @user_ids, @anonymous_ids, @group_ids,
-                                      @previous_ids, @timestamps, @original_timestamps, @sent_ats, @received_ats, @clamped,
-                                      @properties, @traits, @contexts, @integrations)
+        from insert_events_one_by_one({EventArrays.FunctionArguments})
         """;
 
     /// <summary>

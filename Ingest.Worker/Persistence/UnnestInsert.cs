@@ -1,4 +1,5 @@
 using Ingest.Contracts;
+using Ingest.Database.Events;
 using Npgsql;
 
 namespace Ingest.Worker.Persistence;
@@ -10,12 +11,10 @@ namespace Ingest.Worker.Persistence;
 /// </summary>
 public sealed class UnnestInsert(NpgsqlDataSource db)
 {
-    const string InsertNewEvents = """
-        insert into events (source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp",
-                            original_timestamp, sent_at, received_at, timestamp_clamped, properties, traits, context, integrations)
-        select * from unnest(@source_ids, @message_ids, @types, @events, @names, @user_ids, @anonymous_ids, @group_ids,
-                             @previous_ids, @timestamps, @original_timestamps, @sent_ats, @received_ats, @clamped,
-                             @properties::jsonb[], @traits::jsonb[], @contexts::jsonb[], @integrations::jsonb[])
+    /// <summary>The written columns (<see cref="EventsTable.WrittenColumnList"/>) from their arrays (<see cref="EventArrays"/>).</summary>
+    internal static readonly string InsertNewEvents = $"""
+        insert into events ({EventsTable.WrittenColumnList})
+        select * from unnest({EventArrays.UnnestArguments})
         """;
 
     /// <returns>The events inserted; the rest were already stored.</returns>

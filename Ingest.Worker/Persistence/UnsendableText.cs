@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Ingest.Contracts;
+using Ingest.Database.Events;
 
 namespace Ingest.Worker.Persistence;
 
@@ -12,11 +14,17 @@ namespace Ingest.Worker.Persistence;
 /// </summary>
 public static class UnsendableText
 {
-    /// <returns>Why the event cannot be sent, naming the field; or null.</returns>
-    public static string? Find(AnalyticsEvent e) =>
-        Find("sourceId", e.SourceId) ?? Find("messageId", e.MessageId) ?? Find("type", e.Type) ?? Find("event", e.Event)
-        ?? Find("name", e.Name) ?? Find("userId", e.UserId) ?? Find("anonymousId", e.AnonymousId) ?? Find("groupId", e.GroupId)
-        ?? Find("previousId", e.PreviousId);
+    /// <summary>The text columns the worker writes, each with its field's name in the message (camelCase, as the API reads it).</summary>
+    static readonly (string Field, Func<AnalyticsEvent, string?> Value)[] TextFields =
+        EventsTable.Written.Where(c => c.TextOf is not null).Select(c => (JsonNamingPolicy.CamelCase.ConvertName(c.Property), c.TextOf!)).ToArray();
+
+    /// <returns>Why the event cannot be sent, naming the field (the first, in the table's order); or null.</returns>
+    public static string? Find(AnalyticsEvent e)
+    {
+        foreach (var (field, value) in TextFields)
+            if (Find(field, value(e)) is { } reason) return reason;
+        return null;
+    }
 
     static string? Find(string field, string? value)
     {

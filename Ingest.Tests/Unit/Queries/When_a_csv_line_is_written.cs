@@ -12,7 +12,7 @@ public sealed class When_a_csv_line_is_written
     public void Only_fields_that_need_it_are_quoted(string?[] fields, string expected)
     {
         var line = new StringBuilder();
-        EventsApi.Append(line, fields);
+        EventCsv.Append(line, fields);
         Assert.That(line.ToString(), Is.EqualTo(expected));
     }
 
@@ -27,7 +27,7 @@ public sealed class When_a_csv_line_is_written
     public void A_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(string field, string expected)
     {
         var line = new StringBuilder();
-        EventsApi.Append(line, field);
+        EventCsv.Append(line, field);
         Assert.That(line.ToString(), Is.EqualTo(expected));
     }
 }
