@@ -1,6 +1,7 @@
 using Ingest.ServiceDefaults;
 using Ingest.ServiceDefaults.Logging;
 using Ingest.Worker.Admin;
+using Ingest.Worker.Consuming;
 using Ingest.Worker.Persistence;
 using Ingest.Worker.Privacy;
 

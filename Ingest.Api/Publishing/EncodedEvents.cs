@@ -1,7 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Ingest.Contracts;
-using MassTransit;
 using MassTransit.Serialization;
 
 namespace Ingest.Api.Publishing;
@@ -40,34 +38,5 @@ public sealed class EncodedEvents
             bytes += json.Length;
         }
         return new(encoded, bytes);
-    }
-}
-
-/// <summary>
-/// The broker message as the API sends it: an <see cref="EventBatch"/> whose events are already JSON. It carries
-/// EventBatch's message type, so the worker consumes it as one.
-/// </summary>
-[MessageUrn("Ingest.Contracts:EventBatch")]
-public sealed record EncodedEventBatch(Guid BatchId, DateTimeOffset PublishedAt, EncodedEventList Events);
-
-/// <summary>Written as a JSON array of the events' JSON, copied as it is.</summary>
-[JsonConverter(typeof(Converter))]
-public sealed class EncodedEventList(IReadOnlyList<EncodedEvents> requests)
-{
-    public IReadOnlyList<EncodedEvents> Requests { get; } = requests;
-
-    sealed class Converter : JsonConverter<EncodedEventList>
-    {
-        public override EncodedEventList Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("The API only writes encoded events.");
-
-        public override void Write(Utf8JsonWriter writer, EncodedEventList value, JsonSerializerOptions options)
-        {
-            writer.WriteStartArray();
-            foreach (var request in value.Requests)
-                foreach (var json in request.Events)
-                    writer.WriteRawValue(json, skipInputValidation: true);
-            writer.WriteEndArray();
-        }
     }
 }

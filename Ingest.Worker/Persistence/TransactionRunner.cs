@@ -1,5 +1,6 @@
 using Ingest.Contracts;
 using Ingest.Database;
+using Ingest.Worker.Consuming;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
@@ -25,7 +26,7 @@ namespace Ingest.Worker.Persistence;
 /// (<see cref="NpgsqlDataSource.Clear"/>), so a fix that lives in a session (a setting reset, a re-grant, a failover behind
 /// the same host name) is taken up at the next attempt instead of when Npgsql prunes idle connections minutes later.
 /// </summary>
-public sealed class TransactionRunner
+public sealed class TransactionRunner : IEventBatchStore
 {
     static readonly ResiliencePropertyKey<BatchState> BatchKey = new("Ingest.Batch");
     /// <summary>A transient failure (an outage, a deadlock) is a Warning for this many attempts, then an alert.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ingest.Worker.Consuming;
 
 namespace Ingest.Worker.Persistence;
 

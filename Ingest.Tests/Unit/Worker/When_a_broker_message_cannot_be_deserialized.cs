@@ -1,7 +1,7 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
 using Ingest.Contracts;
-using Ingest.Worker.Persistence;
+using Ingest.Worker.Consuming;
 using Serilog.Events;
 using Serilog.Parsing;
 

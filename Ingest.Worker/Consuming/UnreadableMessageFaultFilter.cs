@@ -1,7 +1,7 @@
 using Serilog.Core;
 using Serilog.Events;
 
-namespace Ingest.Worker.Persistence;
+namespace Ingest.Worker.Consuming;
 
 /// <summary>
 /// Drops MassTransit's R-FAULT event for a message that cannot be deserialized: its exception quotes the body

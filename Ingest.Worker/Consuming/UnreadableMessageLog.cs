@@ -5,7 +5,7 @@ using Ingest.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
-namespace Ingest.Worker.Persistence;
+namespace Ingest.Worker.Consuming;
 
 /// <summary>
 /// Logs a broker message that cannot be read, in place of MassTransit's own R-FAULT event (which

@@ -1,8 +1,9 @@
+using Ingest.Worker.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Ingest.Worker.Persistence;
+namespace Ingest.Worker.Consuming;
 
 /// <summary>
 /// Releases the deliveries of a batch that has been failing for <see cref="WorkerOptions.ReleaseAfter"/>, before
