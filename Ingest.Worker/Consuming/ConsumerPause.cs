@@ -1,3 +1,4 @@
+using Ingest.Database;
 using Ingest.Worker.Persistence;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -36,7 +37,7 @@ public sealed class ConsumerPause(NpgsqlDataSource db, IOptions<WorkerOptions> o
         try
         {
             await endpoint.Stop(stopping);
-            while (!await DatabaseAnswersAsync(stopping))
+            while (!await DatabaseAvailability.AnswersAsync(db, stopping))
                 await Task.Delay(options.Value.ResumeProbeInterval, time, stopping);
             db.Clear(); // the batches taken from now on start on sessions opened after the fault, not on the probes'
             await endpoint.Start(stopping).Ready;
@@ -53,20 +54,6 @@ public sealed class ConsumerPause(NpgsqlDataSource db, IOptions<WorkerOptions> o
         finally
         {
             Volatile.Write(ref _paused, 0);
-        }
-    }
-
-    async Task<bool> DatabaseAnswersAsync(CancellationToken ct)
-    {
-        try
-        {
-            await using var cmd = db.CreateCommand("select 1");
-            await cmd.ExecuteScalarAsync(ct);
-            return true;
-        }
-        catch (NpgsqlException)
-        {
-            return false;
         }
     }
 
