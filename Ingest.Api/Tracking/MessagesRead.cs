@@ -4,6 +4,3 @@ namespace Ingest.Api.Tracking;
 
 /// <summary>The events accepted, the errors by message prefix ("" or "batch[3]"), or a refusal of the whole request.</summary>
 public sealed record MessagesRead(List<AnalyticsEvent> Events, Dictionary<string, List<FieldError>> Errors, Refusal? Refusal = null);
-
-/// <summary>Reads the messages of a request: one message, a Segment batch (<see cref="BatchMessages"/>) or the older format (<see cref="LegacyAnalytics"/>).</summary>
-public delegate MessagesRead MessageReader(System.Text.Json.JsonElement root, SegmentMessage.Envelope envelope);

@@ -22,7 +22,7 @@ public static class EventConsumerExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UnnestInsert>();
         builder.Services.AddSingleton<CopyInsert>();
-        builder.Services.AddSingleton<RefusedEventQuarantine>();
+        builder.Services.AddSingleton<OneByOneInsert>();
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddSingleton<TransactionLog>();
         builder.Services.AddSingleton<WriteRateLimiter>();

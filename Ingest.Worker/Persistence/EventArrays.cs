@@ -7,7 +7,7 @@ namespace Ingest.Worker.Persistence;
 /// <summary>
 /// A batch's events as one array parameter per column the worker writes, named for the column, in the order of
 /// <see cref="EventsTable.Written"/>: what the unnest insert (<see cref="UnnestInsert"/>) and
-/// <c>insert_events_one_by_one</c> (<see cref="RefusedEventQuarantine"/>) take. The JSON columns go as their raw
+/// <c>insert_events_one_by_one</c> (<see cref="OneByOneInsert"/>) take. The JSON columns go as their raw
 /// text (<see cref="EventColumn.ArrayType"/>).
 /// </summary>
 static class EventArrays

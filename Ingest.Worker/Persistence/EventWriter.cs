@@ -4,16 +4,14 @@ using Npgsql;
 
 namespace Ingest.Worker.Persistence;
 
-public sealed record WriteResult(int Inserted, int Duplicates, IReadOnlyList<RefusedEvent> Quarantined);
-
 /// <summary>
 /// Writes a batch of events and its row in the transaction log in one transaction, idempotent on (source, message id).
 /// A small batch goes through <see cref="UnnestInsert"/>, a large one through <see cref="CopyInsert"/>. When PostgreSQL
 /// refuses some events' data, or some events could not even be sent (<see cref="UnsendableText"/>), the batch is
-/// written again by <see cref="RefusedEventQuarantine"/>: the rest are stored, the refused go to quarantined_events
+/// written again by <see cref="OneByOneInsert"/>: the rest are stored, the refused go to quarantined_events
 /// with the reason.
 /// </summary>
-public sealed class EventWriter(UnnestInsert unnest, CopyInsert copy, RefusedEventQuarantine quarantine, IOptions<WorkerOptions> options)
+public sealed class EventWriter(UnnestInsert unnest, CopyInsert copy, OneByOneInsert oneByOne, IOptions<WorkerOptions> options)
 {
     readonly int _copyFromEvents = options.Value.CopyFromEvents;
 
@@ -34,6 +32,6 @@ public sealed class EventWriter(UnnestInsert unnest, CopyInsert copy, RefusedEve
                 // Some event's data is refused: which ones, the next statement finds out.
             }
         }
-        return await quarantine.WriteAsync(attempt, events, unsendable, ct);
+        return await oneByOne.InsertAsync(attempt, events, unsendable, ct);
     }
 }

@@ -145,7 +145,7 @@ public sealed class PrivacyBenchmarks : PipelineBenchmark
     {
         var under = await Pipeline();
         var ceiling = MeasuredCeilings.KestrelIfMeasured()?.Cost?.ServerMicrosPerEvent;
-        var writer = new EventWriter(new UnnestInsert(under.Database), new CopyInsert(under.Database), new RefusedEventQuarantine(under.Database),
+        var writer = new EventWriter(new UnnestInsert(under.Database), new CopyInsert(under.Database), new OneByOneInsert(under.Database),
             Options.Create(new WorkerOptions()));
         var cases = new (string Name, string Type, int Subjects)[]
         {

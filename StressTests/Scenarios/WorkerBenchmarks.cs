@@ -99,7 +99,7 @@ public sealed class WorkerBenchmarks : PipelineBenchmark
         var copy = await MeasuredCeilings.CopyAsync(ct);
         foreach (var (path, copyFromEvents) in new[] { ("unnest", int.MaxValue), ("copy", 1) })
         {
-            var writer = new EventWriter(new UnnestInsert(under.Database), new CopyInsert(under.Database), new RefusedEventQuarantine(under.Database),
+            var writer = new EventWriter(new UnnestInsert(under.Database), new CopyInsert(under.Database), new OneByOneInsert(under.Database),
                 Options.Create(new WorkerOptions { CopyFromEvents = copyFromEvents }));
             var name = $"event-writer-{path}-{batchSize}";
             var source = $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)];

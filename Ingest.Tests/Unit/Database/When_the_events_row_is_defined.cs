@@ -71,8 +71,8 @@ public sealed class When_the_events_row_is_defined
     [Test]
     public void Insert_events_one_by_one_is_called_with_the_written_columns_arrays_in_order()
     {
-        var call = Regex.Match(RefusedEventQuarantine.InsertEventsOneByOne, @"from insert_events_one_by_one\((?<arrays>[^)]*)\)");
-        Assert.That(call.Success, Is.True, RefusedEventQuarantine.InsertEventsOneByOne);
+        var call = Regex.Match(OneByOneInsert.InsertEventsOneByOne, @"from insert_events_one_by_one\((?<arrays>[^)]*)\)");
+        Assert.That(call.Success, Is.True, OneByOneInsert.InsertEventsOneByOne);
         Assert.That(List(call.Groups["arrays"].Value), Is.EqualTo(WrittenNames.Select(n => "@" + n)));
     }
 

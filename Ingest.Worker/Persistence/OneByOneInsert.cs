@@ -5,8 +5,6 @@ using Npgsql;
 
 namespace Ingest.Worker.Persistence;
 
-public sealed record RefusedEvent(AnalyticsEvent Event, string Reason);
-
 /// <summary>
 /// A batch that PostgreSQL refused part of: in one transaction, the events that could be sent are inserted one by one
 /// in one statement (<c>insert_events_one_by_one</c>, migration 0103: each in a subtransaction of its own), then the
@@ -14,7 +12,7 @@ public sealed record RefusedEvent(AnalyticsEvent Event, string Reason);
 /// transaction logged (<see cref="TransactionLog.Committed"/>) in one batch: four round trips (open, the insert, the
 /// batch, commit) however many events are refused.
 /// </summary>
-public sealed class RefusedEventQuarantine(NpgsqlDataSource db)
+public sealed class OneByOneInsert(NpgsqlDataSource db)
 {
     /// <summary>
     /// Each event inserted on its own, in one statement: one row per event, stored or not and why not. The function's
@@ -41,7 +39,7 @@ public sealed class RefusedEventQuarantine(NpgsqlDataSource db)
     sealed record Outcome(int Ordinal, bool Stored, string? Reason);
 
     /// <param name="unsendable">For each event, why it cannot be sent at all, or null.</param>
-    public async Task<WriteResult> WriteAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, string?[] unsendable, CancellationToken ct)
+    public async Task<WriteResult> InsertAsync(TransactionAttempt attempt, IReadOnlyList<AnalyticsEvent> events, string?[] unsendable, CancellationToken ct)
     {
         var refused = new List<RefusedEvent>();
         var sendable = new List<AnalyticsEvent>(events.Count);
