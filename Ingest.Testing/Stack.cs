@@ -25,12 +25,14 @@ public static class Stack
     };
 
     /// <summary>
-    /// Runs deploy/stack.sh with one of its commands (stop-postgres, start-rabbitmq…), failing with its output if it
+    /// Runs deploy/stack.sh with one of its commands (stop-postgres, consumer-timeout 15000…), failing with its output if it
     /// fails; <paramref name="environment"/> over this process's (another INGEST_PG_PORT, INGEST_STACK_DIR).
     /// </summary>
     public static async Task RunScriptAsync(string command, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null, CancellationToken ct = default)
     {
-        var (exitCode, output) = await ProcessRunner.RunAsync("bash", [Path.Combine("deploy", "stack.sh"), command], environment, timeout, ct);
+        // A command may carry its arguments ("consumer-timeout 15000").
+        var (exitCode, output) = await ProcessRunner.RunAsync("bash", [Path.Combine("deploy", "stack.sh"), .. command.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+            environment, timeout, ct);
         if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed ({exitCode}): {output}");
     }
 
