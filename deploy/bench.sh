@@ -22,6 +22,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+. deploy/lib.sh
 export INGEST_PG_PORT=${INGEST_PG_PORT:-25432} INGEST_AMQP_PORT=${INGEST_AMQP_PORT:-25672}
 case "${1:-}" in
   worker) BENCH_FILTER="FullyQualifiedName~StressTests.Scenarios.WorkerBenchmarks" ;;
@@ -68,30 +69,14 @@ pg_bin=/usr/lib/postgresql/15/bin
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$INGEST_PG_PORT;Username=postgres;Database=ingest_bench"
 dotnet "$worker_dll" migrate || fail "migrate failed"
 
-free_port() {
-  for port in $(seq "$1" $(($1 + 200))); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  fail "no free port from $1"
-}
-wait_ready() {  # url pid name
-  for _ in $(seq 1 120); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return
-    kill -0 "$2" 2>/dev/null || { tail -20 "$logs/$3.log"; fail "$3 exited before it was ready"; }
-    sleep 0.5
-  done
-  tail -20 "$logs/$3.log"; fail "$3 was not ready at $1 within 60 s"
-}
-
-worker_port=$(free_port $((INGEST_PG_PORT + 1000)))
-# Each host runs from its own folder, as deploy/run.sh does, so that its appsettings.json applies.
-(cd "$(dirname "$worker_dll")" && ASPNETCORE_URLS=http://127.0.0.1:$worker_port exec dotnet "$worker_dll") >"$logs/worker.log" 2>&1 &
+worker_port=$(free_port $((INGEST_PG_PORT + 1000))) || fail "no port for the worker"
+(run_host "$worker_dll" "$worker_port") >"$logs/worker.log" 2>&1 &
 hosts+=($!)
-wait_ready "http://127.0.0.1:$worker_port/health/ready" "${hosts[-1]}" worker
-api_port=$(free_port $((worker_port + 1)))
-(cd "$(dirname "$api_dll")" && ASPNETCORE_URLS=http://127.0.0.1:$api_port exec dotnet "$api_dll") >"$logs/api.log" 2>&1 &
+wait_ready "http://127.0.0.1:$worker_port/health/ready" "${hosts[-1]}" worker "$logs/worker.log" || fail "the worker did not start"
+api_port=$(free_port $((worker_port + 1))) || fail "no port for the API"
+(run_host "$api_dll" "$api_port") >"$logs/api.log" 2>&1 &
 hosts+=($!)
-wait_ready "http://127.0.0.1:$api_port/health/ready" "${hosts[-1]}" api
+wait_ready "http://127.0.0.1:$api_port/health/ready" "${hosts[-1]}" api "$logs/api.log" || fail "the API did not start"
 echo "bench: worker on :$worker_port, api on :$api_port (logs in $logs)"
 
 export INGEST_API_URL=http://127.0.0.1:$api_port

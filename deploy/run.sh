@@ -7,6 +7,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+. deploy/lib.sh
 api_port=${INGEST_API_PORT:-5080}
 worker_port=${INGEST_WORKER_PORT:-5081}
 
@@ -54,7 +55,7 @@ supervise() {
   local name=$1 port=$2 child='' rc
   trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
   while true; do
-    (cd "$(bin "$name")" && ASPNETCORE_URLS=http://127.0.0.1:$port exec dotnet "$name.dll") & child=$!
+    (run_host "$(bin "$name")/$name.dll" "$port") & child=$!
     wait "$child" && rc=0 || rc=$?
     echo "run.sh: $name exited (code $rc); starting it again in 2 s. Ctrl+C stops everything." >&2
     sleep 2
@@ -63,10 +64,7 @@ supervise() {
 supervise Ingest.Worker "$worker_port" & pids+=($!)
 supervise Ingest.Api "$api_port" & pids+=($!)
 
-for _ in $(seq 1 60); do
-  curl -sf "http://127.0.0.1:$api_port/health/ready" >/dev/null && break
-  sleep 1
-done
+wait_ready "http://127.0.0.1:$api_port/health/ready" "${pids[-1]}" Ingest.Api || echo "run.sh: the API is not ready yet; it is started again until it is." >&2
 cat <<MSG
 
 Ingest.Api    http://127.0.0.1:$api_port   (OpenAPI: /openapi/v1.json, health: /health/ready)

@@ -13,24 +13,33 @@ namespace Ingest.Tests.Integration;
 [SetUpFixture]
 public sealed class TestStack
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
-    public static int PostgresPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "25432");
-    public static int AmqpPort { get; } = int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672");
+    public static string RepoRoot => Repo.Root;
+    public static int PostgresPort => Stack.PostgresPort;
+    public static int AmqpPort => Stack.AmqpPort;
     public static string DatabaseName { get; } = $"ingest_test_{Guid.NewGuid():N}"[..24];
     public static string ConnectionString => ConnectionStringFor(DatabaseName);
     public static NpgsqlDataSource Database { get; private set; } = null!;
 
-    public static string ConnectionStringFor(string database) =>
-        $"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database={database};Timeout=5;Command Timeout=30";
+    public static string ConnectionStringFor(string database) => Stack.ConnectionString(database);
 
     /// <summary>The settings that point a host of ours at this run's PostgreSQL and RabbitMQ, sending to or consuming <paramref name="queue"/>.</summary>
-    public static Dictionary<string, string?> HostSettings(string queue) => new()
+    public static Dictionary<string, string?> HostSettings(string queue) => Stack.HostSettings(ConnectionString, queue);
+
+    /// <summary>
+    /// One of our hosts as a child process, from its assembly beside the tests' (Ingest.Api.dll, Ingest.Worker.dll),
+    /// pointed at this run's PostgreSQL and RabbitMQ (<paramref name="queue"/>), logging CLEF on the console as in production.
+    /// </summary>
+    /// <param name="defaults">What this host needs over the defaults here, named as in appsettings ("Ingest:Keys:RefreshInterval").</param>
+    /// <param name="settings">The test's own, over all the others, named as a deployment names them ("Ingest__Worker__MessageLimit").</param>
+    public static HostProcess StartHost(string dll, string queue, IDictionary<string, string?> defaults, IDictionary<string, string>? settings)
     {
-        ["ConnectionStrings:Postgres"] = ConnectionString,
-        ["Ingest:Broker:Host"] = "127.0.0.1",
-        ["Ingest:Broker:Port"] = AmqpPort.ToString(),
-        ["Ingest:Broker:Queue"] = queue,
-    };
+        var configuration = HostSettings(queue);
+        // CLEF on the console whatever the environment, as in production.
+        configuration["Serilog:WriteTo:Console:Args:formatter:type"] = "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact";
+        foreach (var (key, value) in defaults) configuration[key] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) configuration[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+        return HostProcess.Start(Path.Combine(AppContext.BaseDirectory, dll), configuration);
+    }
 
     [OneTimeSetUp]
     public async Task CreateDatabase()
@@ -63,8 +72,7 @@ public sealed class TestStack
     /// <summary>Runs deploy/stack.sh with one of its commands (stop-postgres, start-rabbitmq…).</summary>
     public static async Task StackAsync(string command)
     {
-        var (exitCode, output) = await RunAsync("bash", $"deploy/stack.sh {command}", new Dictionary<string, string>());
-        if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed: {output}");
+        await Stack.RunScriptAsync(command);
         if (command.EndsWith("postgres", StringComparison.Ordinal))
         {
             // pooled connections died with the server
@@ -74,24 +82,13 @@ public sealed class TestStack
     }
 
     /// <summary>Runs a program from the repository root and returns its exit code and combined output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, IDictionary<string, string> environment)
+    public static Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, IDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = Repo.Root };
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        return ProcessRunner.RunAsync(start);
     }
 
     /// <summary>The built Ingest.Worker.dll beside this test assembly's build (same configuration).</summary>
     public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "Ingest.Worker.dll");
-
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Analytics.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Analytics.sln not found above " + AppContext.BaseDirectory);
-    }
 }

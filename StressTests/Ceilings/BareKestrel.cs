@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StressTests.Cost;
 using StressTests.Pipeline;
 
@@ -13,27 +12,21 @@ namespace StressTests.Ceilings;
 public sealed class BareKestrel : IAsyncDisposable
 {
     const string Project = "StressTests.Kestrel";
-    readonly Process process;
+    readonly HostProcess process;
 
-    BareKestrel(Process process, Uri url)
-    {
-        this.process = process;
-        Url = url;
-    }
+    BareKestrel(HostProcess process) => this.process = process;
 
-    public Uri Url { get; }
+    public Uri Url => process.Url;
 
     /// <summary>Its own process (it has no children) and the load generator's.</summary>
     public ProcessCpu Cpu => new([new MeteredProcess(ProcessCpu.Kestrel, process.Id, WithDescendants: false), ProcessCpu.Self]);
 
     public static async Task<BareKestrel> StartAsync(CancellationToken ct)
     {
-        var url = new Uri($"http://127.0.0.1:{PipelineUnderTest.FreePort()}");
-        var host = PipelineUnderTest.LaunchHost(Project, new Dictionary<string, string>(), url, "ceiling");
-        var kestrel = new BareKestrel(host.Process, url);
+        var kestrel = new BareKestrel(PipelineUnderTest.LaunchHost(Project, [], "ceiling"));
         try
         {
-            await PipelineUnderTest.WaitUntilReadyAsync(new Uri(url, "/health/ready"), host, ct);
+            await kestrel.process.WaitUntilReadyAsync($"{Project} was not ready", ct);
             return kestrel;
         }
         catch
@@ -43,10 +36,5 @@ public sealed class BareKestrel : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!process.HasExited) process.Kill();
-        await process.WaitForExitAsync(CancellationToken.None);
-        process.Dispose();
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }

@@ -13,32 +13,20 @@ namespace StressTests.Pipeline;
 /// </summary>
 public static class BrokerBacklog
 {
-    static readonly JsonElement Properties = JsonDocument.Parse("""{"plan":"pro","amount":12.5}""").RootElement;
     static readonly JsonElement Context = JsonDocument.Parse("""{"library":{"name":"analytics.js","version":"2.11.1"}}""").RootElement;
 
-    public static AnalyticsEvent Event(string source, string messageId) => new()
-    {
-        SourceId = source,
-        MessageId = messageId,
-        Type = "track",
-        Event = "Test Event",
-        UserId = "user-1",
-        Timestamp = DateTimeOffset.UtcNow,
-        ReceivedAt = DateTimeOffset.UtcNow,
-        Properties = Properties,
-        Context = Context,
-    };
+    /// <summary><see cref="TestEvents.Track"/> with the context a browser library sends.</summary>
+    public static AnalyticsEvent Event(string source, string messageId) => TestEvents.Track(source, messageId) with { Context = Context };
 
     /// <summary>Sends <paramref name="messages"/> EventBatch messages of <paramref name="eventsEach"/> events of <paramref name="source"/> to <paramref name="queue"/>.</summary>
     public static async Task SendAsync(string queue, string source, int messages, int eventsEach, CancellationToken ct)
     {
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new BrokerOptions { Host = "127.0.0.1", Port = PipelineUnderTest.StackAmqpPort, Queue = queue }));
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new BrokerOptions { Host = "127.0.0.1", Port = Stack.AmqpPort, Queue = queue }));
         await bus.StartAsync(ct);
         try
         {
             var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
-            var batches = Enumerable.Range(0, messages).Select(m => new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow,
-                Enumerable.Range(0, eventsEach).Select(e => Event(source, $"{source}-{m * eventsEach + e}")).ToList()));
+            var batches = TestEvents.Batches(source, source, messages, eventsEach, Event);
             await Task.WhenAll(batches.Select(b => endpoint.Send(b, ct)));
         }
         finally

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Dapper;
 using Npgsql;
 using StressTests.Cost;
@@ -19,7 +18,7 @@ public sealed record Source(string Id, string WriteKey);
 /// </summary>
 public sealed class PipelineUnderTest : IAsyncDisposable
 {
-    readonly List<Process> hosts = [];
+    readonly List<HostProcess> hosts = [];
     readonly Func<CancellationToken, Task>? cleanUp;
 
     PipelineUnderTest(Uri api, string connectionString, PostgresControl postgres, Func<CancellationToken, Task>? cleanUp)
@@ -38,8 +37,6 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// <summary>Stops and starts the PostgreSQL this pipeline writes to, through deploy/stack.sh.</summary>
     public PostgresControl Postgres { get; }
 
-    internal static int StackPgPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_PG_PORT") ?? "25432");
-    internal static int StackAmqpPort => int.Parse(Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672");
     static string LogDirectory => Path.Combine(Repo.Root, ".local", "stress-logs");
 
     /// <summary>The database of the pipeline deploy/bench.sh started (ConnectionStrings__Postgres), when INGEST_API_URL is set.</summary>
@@ -55,7 +52,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
                 ?? throw new InvalidOperationException("INGEST_API_URL is set but ConnectionStrings__Postgres is not: the scenarios count stored events there.");
             var url = new Uri(api);
             if (!url.IsLoopback) throw new InvalidOperationException($"INGEST_API_URL {api} is not on this machine: the scenarios load only 127.0.0.1.");
-            var external = new PipelineUnderTest(url, connectionString, new PostgresControl(StackPgPort, StackDirectory: null), cleanUp: null);
+            var external = new PipelineUnderTest(url, connectionString, new PostgresControl(Stack.PostgresPort, StackDirectory: null), cleanUp: null);
             await external.MeterAsync(Pid("INGEST_API_PID"), Pid("INGEST_WORKER_PID"), ct);
             return external;
         }
@@ -70,17 +67,15 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     public static async Task<PipelineUnderTest> StartAsync(bool privatePostgres, CancellationToken ct)
     {
         var database = await ScratchDatabase.CreateAsync(privatePostgres, ct);
-        var pipeline = new PipelineUnderTest(new Uri($"http://127.0.0.1:{FreePort()}"), database.ConnectionString, database.Postgres,
-            _ => database.DisposeAsync().AsTask());
+        var pipeline = new PipelineUnderTest(FreePort.LoopbackUrl(), database.ConnectionString, database.Postgres, _ => database.DisposeAsync().AsTask());
         try
         {
-            var environment = HostEnvironment(database.ConnectionString, queue: database.Name.Replace('_', '-'));
-            var workerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-            var worker = pipeline.StartHost("Ingest.Worker", environment, workerUrl, database.Name);
-            var api = pipeline.StartHost("Ingest.Api", environment, pipeline.Api, database.Name);
-            await WaitUntilReadyAsync(new Uri(workerUrl, "/health/ready"), worker, ct);
-            await WaitUntilReadyAsync(new Uri(pipeline.Api, "/health/ready"), api, ct);
-            await pipeline.MeterAsync(api.Process.Id, worker.Process.Id, ct);
+            var settings = Stack.HostSettings(database.ConnectionString, queue: database.Name.Replace('_', '-'));
+            var worker = pipeline.StartHost("Ingest.Worker", settings, database.Name);
+            var api = pipeline.StartHost("Ingest.Api", settings, database.Name, pipeline.Api);
+            await worker.WaitUntilReadyAsync("Ingest.Worker was not ready", ct);
+            await api.WaitUntilReadyAsync("Ingest.Api was not ready", ct);
+            await pipeline.MeterAsync(api.Id, worker.Id, ct);
             return pipeline;
         }
         catch
@@ -115,18 +110,10 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         }
         Add(ProcessCpu.Api, apiPid, "INGEST_API_PID not set by whoever started it");
         Add(ProcessCpu.Worker, workerPid, "INGEST_WORKER_PID not set by whoever started it");
-        Add(ProcessCpu.RabbitMq, ProcessCpu.FindRabbitMq(StackAmqpPort), $"no beam.smp with -epmd_port {StackAmqpPort + 11} and no pid file");
+        Add(ProcessCpu.RabbitMq, ProcessCpu.FindRabbitMq(Stack.AmqpPort), $"no beam.smp with -epmd_port {Stack.AmqpPort + 11} and no pid file");
         Add(ProcessCpu.Postgres, await ProcessCpu.FindPostmasterAsync(Database, ct), "the backend's parent was not readable");
         Cpu = new ProcessCpu(processes);
     }
-
-    static Dictionary<string, string> HostEnvironment(string connectionString, string queue) => new()
-    {
-        ["ConnectionStrings__Postgres"] = connectionString,
-        ["Ingest__Broker__Host"] = "127.0.0.1",
-        ["Ingest__Broker__Port"] = StackAmqpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Ingest__Broker__Queue"] = queue,
-    };
 
     /// <summary>
     /// One more Ingest.Worker, on a queue of its own against this pipeline's database, with <paramref name="settings"/>
@@ -135,12 +122,11 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// </summary>
     public async Task<ExtraWorker> StartWorkerAsync(string queue, IReadOnlyDictionary<string, string> settings, CancellationToken ct)
     {
-        var environment = HostEnvironment(ConnectionString, queue);
-        foreach (var (key, value) in settings) environment[key] = value;
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
-        var host = StartHost("Ingest.Worker", environment, url, queue);
-        await WaitUntilReadyAsync(new Uri(url, "/health/ready"), host, ct);
-        return new ExtraWorker(host.Process);
+        var all = Stack.HostSettings(ConnectionString, queue);
+        foreach (var (key, value) in settings) all[key] = value;
+        var host = StartHost("Ingest.Worker", all, queue);
+        await host.WaitUntilReadyAsync("Ingest.Worker was not ready", ct);
+        return new ExtraWorker(host);
     }
 
     /// <summary>A new source and write key, made with the worker's command line (source add, key create).</summary>
@@ -228,93 +214,26 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         }
     }
 
-    (Process Process, string Log) StartHost(string project, Dictionary<string, string> environment, Uri url, string runName)
+    HostProcess StartHost(string project, IEnumerable<KeyValuePair<string, string?>> settings, string runName, Uri? url = null)
     {
-        var host = LaunchHost(project, environment, url, runName);
-        hosts.Add(host.Process);
+        var host = LaunchHost(project, settings, runName, url);
+        hosts.Add(host);
         return host;
     }
 
-    /// <summary>Starts <paramref name="project"/>'s build output (dotnet &lt;dll&gt;) on <paramref name="url"/>, its output in a log of the run.</summary>
-    internal static (Process Process, string Log) LaunchHost(string project, IReadOnlyDictionary<string, string> environment, Uri url, string runName)
+    /// <summary>Starts <paramref name="project"/>'s build output (dotnet &lt;dll&gt;), its output in a log of the run.</summary>
+    internal static HostProcess LaunchHost(string project, IEnumerable<KeyValuePair<string, string?>> settings, string runName, Uri? url = null)
     {
-        var dll = Repo.HostDll(project);
-        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build the solution ({Repo.Configuration}) first.", dll);
         Directory.CreateDirectory(LogDirectory);
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
-        var logPath = Path.Combine(LogDirectory, $"{runName}-{project}.log");
-        var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet {dll} did not start");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return (process, logPath);
+        return HostProcess.Start(Repo.HostDll(project), settings, Path.Combine(LogDirectory, $"{runName}-{project}.log"), url);
     }
 
-    internal static async Task<(int ExitCode, string Output)> RunWorkerCommandAsync(Dictionary<string, string> environment, CancellationToken ct, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Repo.HostDll("Ingest.Worker"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        return await Processes.RunAsync(start, TimeSpan.FromSeconds(60), ct);
-    }
-
-    internal static async Task WaitUntilReadyAsync(Uri health, (Process Process, string Log) host, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "no answer";
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (host.Process.HasExited)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), ct); // let the last lines reach the log
-                var tail = string.Join('\n', (await File.ReadAllLinesAsync(host.Log, ct)).TakeLast(5));
-                throw new InvalidOperationException($"{host.Log} ended with exit code {host.Process.ExitCode} before {health} was ready:\n{tail}");
-            }
-            try
-            {
-                using var response = await Http.Client.GetAsync(health, ct);
-                if (response.StatusCode == HttpStatusCode.OK) return;
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}";
-            }
-            catch (HttpRequestException e)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
-        }
-        throw new TimeoutException($"{health} was not ready within 60 s: {last} (log: {host.Log})");
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static Task<(int ExitCode, string Output)> RunWorkerCommandAsync(Dictionary<string, string> environment, CancellationToken ct, params string[] args) =>
+        ProcessRunner.RunAsync("dotnet", [Repo.HostDll("Ingest.Worker"), .. args], environment, TimeSpan.FromSeconds(60), ct);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var host in hosts)
-        {
-            try
-            {
-                if (!host.HasExited) host.Kill(entireProcessTree: true);
-                await host.WaitForExitAsync(CancellationToken.None);
-            }
-            catch (InvalidOperationException)
-            {
-                // it had already gone
-            }
-            host.Dispose();
-        }
+        foreach (var host in hosts) await host.DisposeAsync();
         await Database.DisposeAsync();
         if (cleanUp is not null)
         {
@@ -325,16 +244,15 @@ public sealed class PipelineUnderTest : IAsyncDisposable
 }
 
 /// <summary>A worker started by <see cref="PipelineUnderTest.StartWorkerAsync"/>: killed when disposed (the pipeline disposes the process).</summary>
-public sealed class ExtraWorker(Process process) : IAsyncDisposable
+public sealed class ExtraWorker(HostProcess host) : IAsyncDisposable
 {
     /// <summary>The worker_host it writes into ingest_transactions.</summary>
-    public string WorkerHost { get; } = $"{Environment.MachineName}/{process.Id}";
+    public string WorkerHost { get; } = $"{Environment.MachineName}/{host.Id}";
 
     public async ValueTask DisposeAsync()
     {
-        if (process.HasExited) return;
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync(CancellationToken.None);
+        if (host.HasExited) return;
+        await host.KillAsync();
     }
 }
 
@@ -346,41 +264,10 @@ public sealed record PostgresControl(int Port, string? StackDirectory)
 
     public Task StartAsync(CancellationToken ct) => StackAsync("start-postgres", ct);
 
-    async Task StackAsync(string command, CancellationToken ct)
+    Task StackAsync(string command, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(Repo.Root, "deploy", "stack.sh"), command])
-        {
-            WorkingDirectory = Repo.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["INGEST_PG_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["INGEST_AMQP_PORT"] = Environment.GetEnvironmentVariable("INGEST_AMQP_PORT") ?? "25672";
-        if (StackDirectory is not null) start.Environment["INGEST_STACK_DIR"] = StackDirectory;
-        var (exitCode, output) = await Processes.RunAsync(start, TimeSpan.FromSeconds(90), ct);
-        if (exitCode != 0) throw new InvalidOperationException($"deploy/stack.sh {command} failed ({exitCode}): {output}");
-    }
-}
-
-static class Processes
-{
-    /// <summary>Runs a process to its end (killing it after <paramref name="timeout"/>) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start, TimeSpan timeout, CancellationToken ct)
-    {
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout.TotalSeconds} s");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var environment = new Dictionary<string, string> { ["INGEST_PG_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (StackDirectory is not null) environment["INGEST_STACK_DIR"] = StackDirectory;
+        return Stack.RunScriptAsync(command, environment, TimeSpan.FromSeconds(90), ct);
     }
 }

@@ -18,8 +18,8 @@ public sealed class ScratchDatabase : IAsyncDisposable
         Postgres = postgres;
         Name = name;
         this.ownsCluster = ownsCluster;
-        admin = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database=postgres;Timeout=5";
-        ConnectionString = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database={name};Timeout=5";
+        admin = Stack.ConnectionString("postgres", postgres.Port);
+        ConnectionString = Stack.ConnectionString(name, postgres.Port);
     }
 
     public PostgresControl Postgres { get; }
@@ -29,8 +29,8 @@ public sealed class ScratchDatabase : IAsyncDisposable
     public static async Task<ScratchDatabase> CreateAsync(bool privateCluster, CancellationToken ct)
     {
         var postgres = privateCluster
-            ? new PostgresControl(PipelineUnderTest.FreePort(), Path.Combine(Repo.Root, ".local", "stress-private-pg"))
-            : new PostgresControl(PipelineUnderTest.StackPgPort, StackDirectory: null);
+            ? new PostgresControl(FreePort.Take(), Path.Combine(Repo.Root, ".local", "stress-private-pg"))
+            : new PostgresControl(Stack.PostgresPort, StackDirectory: null);
         if (privateCluster) await postgres.StartAsync(ct);
         var database = new ScratchDatabase(postgres, $"stress_{Guid.NewGuid():N}"[..15], privateCluster);
         try

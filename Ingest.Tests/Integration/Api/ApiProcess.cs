@@ -45,21 +45,12 @@ public sealed class ApiProcess : IAsyncDisposable
         var configuration = ApiHost.KeySettings(queue);
         // Every request on its own line, not only the refused and the slow ones (fast 2xx are logged at Debug).
         if (!atDefaultLogLevels) configuration["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Debug";
-        var api = new ApiProcess(HostProcess.Start("Ingest.Api.dll", queue, configuration, settings), queue);
+        var api = new ApiProcess(TestStack.StartHost("Ingest.Api.dll", queue, configuration, settings), queue);
         await api.ReadyAsync(ct);
         return api;
     }
 
-    async Task ReadyAsync(CancellationToken ct)
-    {
-        using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
-        await _host.WaitUntilAsync(async t =>
-        {
-            using var response = await http.GetAsync("/health/ready", t);
-            return response.StatusCode == HttpStatusCode.OK;
-        }, "the API was not ready");
-        ct.ThrowIfCancellationRequested();
-    }
+    Task ReadyAsync(CancellationToken ct) => _host.WaitUntilReadyAsync("the API was not ready", ct);
 
     /// <summary>The process's resident memory now (VmRSS) and its peak so far (VmHWM), in bytes, as the kernel counts them.</summary>
     public (long Resident, long Peak) Memory()

@@ -20,7 +20,7 @@ public sealed class When_a_request_body_is_broken
     {
         (_, _key, _) = await TestSources.CreateAsync();
         _api = new ApiHost();
-        _port = FreePort();
+        _port = FreePort.Take();
         _api.UseKestrel(_port);
         _api.StartServer();
         using var client = await _api.StartAsync(_key);
@@ -29,12 +29,6 @@ public sealed class When_a_request_body_is_broken
     [OneTimeTearDown]
     public void Stop() => _api.Dispose();
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Sends the bytes as they are and returns the response's status line.</summary>
     async Task<string> StatusLineAsync(string request)

@@ -3,23 +3,15 @@ using Ingest.Api.Tracking;
 
 namespace Ingest.Tests.Integration.Api;
 
-public sealed class When_a_request_carries_a_user_agent
+public sealed class When_a_request_carries_a_user_agent : ApiTest
 {
     const string Browser = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
-    ApiHost _api = null!;
-    string _key = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => (_api, _, _, _key) = await ApiHost.StartForNewSourceAsync();
-
-    [OneTimeTearDown]
-    public void Stop() => _api.Dispose();
 
     async Task<JsonElement> PostAsync(object body, string userAgent)
     {
-        var (status, answer) = await _api.PostFromAsync(null, "/v1/track", body, _key, new() { ["User-Agent"] = userAgent });
+        var (status, answer) = await Api.PostFromAsync(null, "/v1/track", body, WriteKey, new() { ["User-Agent"] = userAgent });
         Assert.That(status, Is.EqualTo(200), answer);
-        return (await _api.EventsOnQueueAsync(1)).Single();
+        return (await Api.EventsOnQueueAsync(1)).Single();
     }
 
     [Test]
@@ -52,12 +44,12 @@ public sealed class When_a_request_carries_a_user_agent
         var padding = new string('p', TrackingRequest.MaxMessageBytes - 200);
         var headers = new Dictionary<string, string> { ["User-Agent"] = new string('x', 5_000) };
 
-        var (refused, problem) = await _api.PostFromAsync(null, "/v1/track", new { userId = "u1", @event = "Big", properties = new { padding } }, _key, headers);
-        var (accepted, answer) = await _api.PostFromAsync(null, "/v1/track", new { userId = "u1", @event = "Big", context = new { userAgent = "own" }, properties = new { padding } }, _key, headers);
+        var (refused, problem) = await Api.PostFromAsync(null, "/v1/track", new { userId = "u1", @event = "Big", properties = new { padding } }, WriteKey, headers);
+        var (accepted, answer) = await Api.PostFromAsync(null, "/v1/track", new { userId = "u1", @event = "Big", context = new { userAgent = "own" }, properties = new { padding } }, WriteKey, headers);
 
         Assert.That(refused, Is.EqualTo(413), problem);
         Assert.That(problem, Does.Contain("userAgent"));
         Assert.That(accepted, Is.EqualTo(200), answer);
-        Assert.That(await _api.EventsOnQueueAsync(1), Has.Count.EqualTo(1));
+        Assert.That(await Api.EventsOnQueueAsync(1), Has.Count.EqualTo(1));
     }
 }

@@ -5,21 +5,15 @@ using Dapper;
 namespace Ingest.Tests.Integration.Api;
 
 /// <summary>Stops the stack's real RabbitMQ or PostgreSQL under a running API, and starts it again in any case.</summary>
-public sealed class When_a_server_is_down
+public sealed class When_a_server_is_down : ApiTest
 {
-    ApiHost _api = null!;
-    HttpClient _client = null!;
-    string _key = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync(new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" });
+    protected override Dictionary<string, string?> Settings => new() { ["Ingest:Publish:ConfirmTimeout"] = "00:00:02" };
 
     [OneTimeTearDown]
     public async Task Stop()
     {
         await TestStack.StackAsync("start-rabbitmq");
         await TestStack.StackAsync("start-postgres");
-        _api.Dispose();
     }
 
     [Test]
@@ -29,7 +23,7 @@ public sealed class When_a_server_is_down
         try
         {
             var clock = Stopwatch.StartNew();
-            using var down = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "While down" }));
+            using var down = await Client.SendAsync(ApiHost.Track(WriteKey, new { userId = "u1", @event = "While down" }));
             var waited = clock.Elapsed;
 
             Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await down.Content.ReadAsStringAsync());
@@ -37,7 +31,7 @@ public sealed class When_a_server_is_down
             Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2 + 3)), "the confirm timeout is 2 s; no hang past it");
             await Eventually.HoldsAsync(async t =>
             {
-                using var ready = await _client.GetAsync("/health/ready", t);
+                using var ready = await Client.GetAsync("/health/ready", t);
                 return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
             }, TimeSpan.FromSeconds(10), () => "/health/ready to report the broker down");
         }
@@ -49,17 +43,17 @@ public sealed class When_a_server_is_down
         var messageId = Guid.NewGuid().ToString();
         await Eventually.HoldsAsync(async t =>
         {
-            using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "After", messageId }), t);
+            using var response = await Client.SendAsync(ApiHost.Track(WriteKey, new { userId = "u1", @event = "After", messageId }), t);
             return response.StatusCode == HttpStatusCode.OK;
         }, TimeSpan.FromSeconds(60), () => "a 200 once the broker is back");
-        var events = await _api.EventsOnQueueAsync(1);
+        var events = await Api.EventsOnQueueAsync(1);
         Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Does.Contain(messageId));
     }
 
     [Test]
     public async Task Without_the_database_ingestion_answers_200_and_the_events_wait_on_the_broker()
     {
-        await _api.DrainAsync();
+        await Api.DrainAsync();
         await TestStack.StackAsync("stop-postgres");
         try
         {
@@ -68,10 +62,10 @@ public sealed class When_a_server_is_down
             {
                 var messageId = Guid.NewGuid().ToString();
                 ids.Add(messageId);
-                using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "DB down", messageId }));
+                using var response = await Client.SendAsync(ApiHost.Track(WriteKey, new { userId = "u1", @event = "DB down", messageId }));
                 Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
             }
-            var events = await _api.EventsOnQueueAsync(50);
+            var events = await Api.EventsOnQueueAsync(50);
             Assert.That(events.Select(e => e.GetProperty("messageId").GetString()), Is.EquivalentTo(ids));
         }
         finally
@@ -89,14 +83,14 @@ public sealed class When_a_server_is_down
         var snapshot = Path.Combine(Path.GetTempPath(), $"keys-{Guid.NewGuid():N}.json");
         var settings = new Dictionary<string, string?> { ["Ingest:Keys:SnapshotPath"] = snapshot };
         using (var first = new ApiHost(settings))
-            (await first.StartAsync(_key)).Dispose();
+            (await first.StartAsync(WriteKey)).Dispose();
 
         await TestStack.StackAsync("stop-postgres");
         try
         {
             using var second = new ApiHost(settings);
-            using var client = await second.StartAsync(_key);
-            using var response = await client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "Cold start" }));
+            using var client = await second.StartAsync(WriteKey);
+            using var response = await client.SendAsync(ApiHost.Track(WriteKey, new { userId = "u1", @event = "Cold start" }));
 
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await second.EventsOnQueueAsync(1), Has.Count.EqualTo(1));

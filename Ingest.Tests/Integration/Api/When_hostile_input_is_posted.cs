@@ -10,33 +10,23 @@ namespace Ingest.Tests.Integration.Api;
 /// Write keys live in browsers: anyone can send anything. Each request gets its own answer, a 4xx names what is wrong,
 /// and nothing one request holds can fail, enlarge or duplicate another's events (issue 10).
 /// </summary>
-public sealed class When_hostile_input_is_posted
+public sealed class When_hostile_input_is_posted : ApiTest
 {
-    ApiHost _api = null!;
-    HttpClient _client = null!;
-    string _key = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => (_api, _client, _, _key) = await ApiHost.StartForNewSourceAsync();
-
-    [OneTimeTearDown]
-    public void Stop() => _api.Dispose();
-
     [SetUp]
-    public async Task EmptyQueue() => await _api.DrainAsync();
+    public async Task EmptyQueue() => await Api.DrainAsync();
 
     HttpRequestMessage Raw(string path, byte[] body, string? encoding = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (encoding is not null) request.Content.Headers.ContentEncoding.Add(encoding);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(_key + ":")));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")));
         return request;
     }
 
     async Task<(HttpStatusCode Status, JsonElement Body)> Send(HttpRequestMessage request)
     {
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
@@ -69,7 +59,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(Field(problem, field), Does.Contain(reason));
-        Assert.That(await _api.DrainAsync(), Is.Empty);
+        Assert.That(await Api.DrainAsync(), Is.Empty);
     }
 
     [Test]
@@ -82,7 +72,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(answers.Where(a => a.body.Contains("Good")).Select(a => a.Status), Has.All.EqualTo(HttpStatusCode.OK));
         Assert.That(answers.Where(a => a.body.Contains("Bad")).Select(a => a.Status), Has.All.EqualTo(HttpStatusCode.BadRequest));
-        var queued = await _api.EventsOnQueueAsync(good.Count);
+        var queued = await Api.EventsOnQueueAsync(good.Count);
         Assert.That(queued.Select(e => e.GetProperty("event").GetString()).ToList(), Has.Count.EqualTo(good.Count).And.All.EqualTo("Good"));
     }
 
@@ -97,7 +87,7 @@ public sealed class When_hostile_input_is_posted
         Assert.That(body.Length, Is.LessThan(100 * 1024), "the body itself is within the 500 KB limit, and each message with the context within 32 KB");
         Assert.That(status, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("context"));
-        Assert.That(await _api.DrainAsync(), Is.Empty);
+        Assert.That(await Api.DrainAsync(), Is.Empty);
     }
 
     [Test]
@@ -114,7 +104,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(Field(problem, "batch[1]"), Does.Contain("32 KB with the batch's context"));
-        var queued = await _api.EventsOnQueueAsync(1);
+        var queued = await Api.EventsOnQueueAsync(1);
         Assert.That(queued.Single().GetProperty("context").GetProperty("page").GetProperty("title").GetString(), Has.Length.EqualTo(15 * 1024),
             "the small message is stored with the batch's context merged in");
     }
@@ -128,7 +118,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(Field(problem, field), Does.Contain(reason));
-        Assert.That(await _api.DrainAsync(), Is.Empty);
+        Assert.That(await Api.DrainAsync(), Is.Empty);
     }
 
     [Test]
@@ -139,7 +129,7 @@ public sealed class When_hostile_input_is_posted
         var (status, _) = await Send(Raw("/v1/batch", Encoding.UTF8.GetBytes(body)));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-        var context = (await _api.EventsOnQueueAsync(1)).Single().GetProperty("context");
+        var context = (await Api.EventsOnQueueAsync(1)).Single().GetProperty("context");
         // The message's own ip, anonymized: the source's IP policy is the default (When_a_source_s_ip_policy_applies).
         Assert.That((context.GetProperty("ip").GetString(), context.GetProperty("locale").GetString(), context.GetProperty("library").GetProperty("name").GetString()),
             Is.EqualTo(("1.2.3.0", "fr", "x")));
@@ -154,7 +144,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(Field(problem, "data[1]"), Does.Contain("32 KB"));
-        Assert.That((await _api.EventsOnQueueAsync(1)).Single().GetProperty("event").GetString(), Is.EqualTo("small"));
+        Assert.That((await Api.EventsOnQueueAsync(1)).Single().GetProperty("event").GetString(), Is.EqualTo("small"));
     }
 
     [Test]
@@ -165,7 +155,7 @@ public sealed class When_hostile_input_is_posted
         Assert.That((await Send(Raw("/analytics", body))).Status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await Send(Raw("/analytics", body))).Status, Is.EqualTo(HttpStatusCode.OK));
 
-        var ids = (await _api.EventsOnQueueAsync(6)).Select(e => e.GetProperty("messageId").GetString()).ToList();
+        var ids = (await Api.EventsOnQueueAsync(6)).Select(e => e.GetProperty("messageId").GetString()).ToList();
         Assert.That(ids, Has.Count.EqualTo(6));
         Assert.That(ids.Distinct().Count(), Is.EqualTo(3), "the retry repeats the first post's three ids, and two equal items in one body keep two ids");
     }
@@ -195,7 +185,7 @@ public sealed class When_hostile_input_is_posted
         var (status, _) = await Send(Raw(path, Compress(Encoding.UTF8.GetBytes(json), encoding), encoding));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That((await _api.EventsOnQueueAsync(1)).Single().GetProperty("event").GetString(), Is.EqualTo("Zipped"));
+        Assert.That((await Api.EventsOnQueueAsync(1)).Single().GetProperty("event").GetString(), Is.EqualTo("Zipped"));
     }
 
     [Test]
@@ -230,7 +220,7 @@ public sealed class When_hostile_input_is_posted
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("cut short or damaged"));
-        Assert.That(await _api.DrainAsync(), Is.Empty);
+        Assert.That(await Api.DrainAsync(), Is.Empty);
     }
 
     [Test]

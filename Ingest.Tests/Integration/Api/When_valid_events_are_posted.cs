@@ -3,18 +3,8 @@ using System.Text.Json;
 
 namespace Ingest.Tests.Integration.Api;
 
-public sealed class When_valid_events_are_posted
+public sealed class When_valid_events_are_posted : ApiTest
 {
-    ApiHost _api = null!;
-    HttpClient _client = null!;
-    string _source = null!, _key = null!;
-
-    [OneTimeSetUp]
-    public async Task Start() => (_api, _client, _source, _key) = await ApiHost.StartForNewSourceAsync();
-
-    [OneTimeTearDown]
-    public void Stop() => _api.Dispose();
-
     static object Body(string type) => type switch
     {
         "track" => new { userId = "u1", @event = "Signed Up", properties = new { plan = "pro" } },
@@ -45,15 +35,15 @@ public sealed class When_valid_events_are_posted
         var withId = JsonSerializer.Serialize(new Dictionary<string, object> { ["messageId"] = messageId, ["sourceId"] = "spoofed" }
             .Concat(body.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value)).ToDictionary());
 
-        using var response = await _client.SendAsync(ApiHost.Post(path, withId, _key));
+        using var response = await Client.SendAsync(ApiHost.Post(path, withId, WriteKey));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("""{"success":true}"""));
-        var events = await _api.EventsOnQueueAsync(1);
+        var events = await Api.EventsOnQueueAsync(1);
         Assert.That(events, Has.Count.EqualTo(1));
         Assert.That(events[0].GetProperty("messageId").GetString(), Is.EqualTo(messageId));
         Assert.That(events[0].GetProperty("type").GetString(), Is.EqualTo(type));
-        Assert.That(events[0].GetProperty("sourceId").GetString(), Is.EqualTo(_source), "the source comes from the key, not the payload");
+        Assert.That(events[0].GetProperty("sourceId").GetString(), Is.EqualTo(SourceId), "the source comes from the key, not the payload");
     }
 
     [Test]
@@ -62,14 +52,14 @@ public sealed class When_valid_events_are_posted
         // The client's clock is 3 days behind: it says it sent the request 5 s after the event happened.
         var clientNow = DateTimeOffset.UtcNow.AddDays(-3);
         var before = DateTimeOffset.UtcNow;
-        using var response = await _client.SendAsync(ApiHost.Track(_key, new
+        using var response = await Client.SendAsync(ApiHost.Track(WriteKey, new
         {
             userId = "u1", @event = "Skewed", timestamp = clientNow.AddSeconds(-5).ToString("O"), sentAt = clientNow.ToString("O"),
         }));
         var after = DateTimeOffset.UtcNow;
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var e = (await _api.EventsOnQueueAsync(1)).Single();
+        var e = (await Api.EventsOnQueueAsync(1)).Single();
         var receivedAt = e.GetProperty("receivedAt").GetDateTimeOffset();
         Assert.That(receivedAt, Is.InRange(before, after));
         Assert.That(e.GetProperty("timestamp").GetDateTimeOffset(), Is.EqualTo(receivedAt.AddSeconds(-5)));
@@ -79,10 +69,10 @@ public sealed class When_valid_events_are_posted
     [Test]
     public async Task A_timestamp_more_than_a_day_ahead_is_clamped_to_receivedAt_and_flagged()
     {
-        using var response = await _client.SendAsync(ApiHost.Track(_key, new { userId = "u1", @event = "Future", timestamp = DateTimeOffset.UtcNow.AddDays(3).ToString("O") }));
+        using var response = await Client.SendAsync(ApiHost.Track(WriteKey, new { userId = "u1", @event = "Future", timestamp = DateTimeOffset.UtcNow.AddDays(3).ToString("O") }));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var e = (await _api.EventsOnQueueAsync(1)).Single();
+        var e = (await Api.EventsOnQueueAsync(1)).Single();
         Assert.That(e.GetProperty("timestamp").GetDateTimeOffset(), Is.EqualTo(e.GetProperty("receivedAt").GetDateTimeOffset()));
         Assert.That(e.GetProperty("timestampClamped").GetBoolean(), Is.True);
     }
@@ -93,10 +83,10 @@ public sealed class When_valid_events_are_posted
         var items = Enumerable.Range(0, 100).Select(i => (object)new { type = "track", userId = $"u{i}", @event = "Viewed", messageId = $"m-{Guid.NewGuid()}" }).ToList();
         items.Add(new { type = "identify", userId = "u1", traits = new { plan = "pro" } });
 
-        using var response = await _client.SendAsync(ApiHost.Post("/v1/batch", new { batch = items, context = new { library = new { name = "analytics-node" } }, sentAt = DateTimeOffset.UtcNow.ToString("O") }, _key));
+        using var response = await Client.SendAsync(ApiHost.Post("/v1/batch", new { batch = items, context = new { library = new { name = "analytics-node" } }, sentAt = DateTimeOffset.UtcNow.ToString("O") }, WriteKey));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
-        var events = await _api.EventsOnQueueAsync(101);
+        var events = await Api.EventsOnQueueAsync(101);
         Assert.That(events, Has.Count.EqualTo(101));
         Assert.That(events.Select(e => e.GetProperty("context").GetProperty("library").GetProperty("name").GetString()), Is.All.EqualTo("analytics-node"));
         Assert.That(events.Select(e => e.GetProperty("messageId").GetString()).Distinct().Count(), Is.EqualTo(101), "a generated messageId is unique");
@@ -107,12 +97,12 @@ public sealed class When_valid_events_are_posted
     public async Task The_seeds_format_becomes_one_track_event_per_item(string path)
     {
         using var request = ApiHost.Post(path, new { product = 3, pennkey = "alice", timestamp = 1_763_800_000, data = new object[] { new { key = "notebook.open", value = "nb1" }, new { key = "notebook.close", value = "nb1", timestamp = 1_763_800_100.5 } } });
-        request.Headers.Authorization = new("Bearer", _key);
+        request.Headers.Authorization = new("Bearer", WriteKey);
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
-        var events = (await _api.EventsOnQueueAsync(2)).OrderBy(e => e.GetProperty("timestamp").GetDateTimeOffset()).ToList();
+        var events = (await Api.EventsOnQueueAsync(2)).OrderBy(e => e.GetProperty("timestamp").GetDateTimeOffset()).ToList();
         Assert.That(events.Select(e => e.GetProperty("event").GetString()), Is.EqualTo(new[] { "notebook.open", "notebook.close" }));
         Assert.That(events.Select(e => e.GetProperty("userId").GetString()), Is.All.EqualTo("alice"));
         Assert.That(events.Select(e => e.GetProperty("properties").GetProperty("value").GetString()), Is.All.EqualTo("nb1"));
@@ -124,27 +114,27 @@ public sealed class When_valid_events_are_posted
     public async Task Every_way_Segment_clients_send_the_write_key_is_accepted()
     {
         var body = new { userId = "u1", @event = "Keyed" };
-        using var basic = ApiHost.Track(_key, body);
+        using var basic = ApiHost.Track(WriteKey, body);
         using var bearer = ApiHost.Post("/v1/track", body);
-        bearer.Headers.Authorization = new("Bearer", _key);
-        using var inBody = ApiHost.Post("/v1/t", new { userId = "u1", @event = "Keyed", writeKey = _key }, contentType: "text/plain");
-        using var inQuery = ApiHost.Post($"/v1/t?writeKey={_key}", body, contentType: "text/plain");
+        bearer.Headers.Authorization = new("Bearer", WriteKey);
+        using var inBody = ApiHost.Post("/v1/t", new { userId = "u1", @event = "Keyed", writeKey = WriteKey }, contentType: "text/plain");
+        using var inQuery = ApiHost.Post($"/v1/t?writeKey={WriteKey}", body, contentType: "text/plain");
 
         foreach (var request in new[] { basic, bearer, inBody, inQuery })
         {
-            using var response = await _client.SendAsync(request);
+            using var response = await Client.SendAsync(request);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"{request.RequestUri}: {await response.Content.ReadAsStringAsync()}");
         }
-        Assert.That(await _api.EventsOnQueueAsync(4), Has.Count.EqualTo(4));
+        Assert.That(await Api.EventsOnQueueAsync(4), Has.Count.EqualTo(4));
     }
 
     [Test]
     public async Task Health_and_the_OpenAPI_document_answer()
     {
-        using var ready = await _client.GetAsync("/health/ready");
-        using var live = await _client.GetAsync("/health/live");
+        using var ready = await Client.GetAsync("/health/ready");
+        using var live = await Client.GetAsync("/health/live");
         var readyBody = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
-        var openApi = await _client.GetStringAsync("/openapi/v1.json");
+        var openApi = await Client.GetStringAsync("/openapi/v1.json");
 
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -34,7 +34,7 @@ public sealed class When_the_queue_exists_with_another_type
     [TestCase("Ingest.Api.dll")]
     public async Task The_host_exits_at_start_naming_the_setting_and_the_way_to_migrate(string dll)
     {
-        await using var host = HostProcess.Start(dll, _queue, ApiHost.KeySettings(_queue), new Dictionary<string, string> { ["Ingest__Broker__QueueType"] = "quorum" });
+        await using var host = TestStack.StartHost(dll, _queue, ApiHost.KeySettings(_queue), new Dictionary<string, string> { ["Ingest__Broker__QueueType"] = "quorum" });
 
         await Eventually.HoldsAsync(_ => Task.FromResult(host.HasExited), TimeSpan.FromSeconds(60), () => $"the host to exit:\n{host.Output}");
         Assert.That(host.ExitCode, Is.Not.Zero);

@@ -43,35 +43,21 @@ public static class NodeClients
 
     static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, Dictionary<string, string> environment, TimeSpan timeout, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = Installed, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = Installed };
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        Process process;
         try
         {
-            process = Process.Start(start)!;
+            return await ProcessRunner.RunAsync(start, timeout, ct);
         }
         catch (Win32Exception e)
         {
             Assert.Fail($"'{file}' could not be started ({e.Message}): these tests need Node.js 18 or later and npm on the PATH.");
             throw;
         }
-        using (process)
+        catch (TimeoutException e)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(ct);
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(timeout);
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{file} {string.Join(' ', arguments)} did not end within {timeout.TotalSeconds:0} s:\n{await stdout}{await stderr}");
-            }
-            return (process.ExitCode, await stdout + await stderr);
+            Assert.Fail(e.Message);
+            throw;
         }
     }
 }

@@ -5,24 +5,15 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Ingest.Tests.Integration.Dashboard;
 
 /// <summary>The dashboard's files as any HTTP client gets them from the API: each with its type and the page's policy, nothing else under the path.</summary>
-public sealed class When_the_dashboard_s_files_are_fetched
+public sealed class When_the_dashboard_s_files_are_fetched : ApiTest
 {
-    ApiHost _api = null!;
     HttpClient _http = null!;
 
     [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_api, _, _, _) = await ApiHost.StartForNewSourceAsync();
-        _http = _api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-    }
+    public void CreateClient() => _http = Api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        _http.Dispose();
-        _api.Dispose();
-    }
+    public void Stop() => _http.Dispose();
 
     [TestCase("/dashboard/", "text/html")]
     [TestCase("/dashboard/index.html", "text/html")]

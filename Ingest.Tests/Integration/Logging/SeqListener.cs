@@ -34,7 +34,7 @@ public sealed class SeqListener : IAsyncDisposable
 
     public static async Task<SeqListener> StartAsync(CancellationToken cancellationToken)
     {
-        var listener = new SeqListener(FreePort());
+        var listener = new SeqListener(FreePort.Take());
         await listener.ComeUpAsync(cancellationToken);
         return listener;
     }
@@ -110,10 +110,4 @@ public sealed class SeqListener : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await GoDownAsync();
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

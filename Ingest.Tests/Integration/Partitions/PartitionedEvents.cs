@@ -22,14 +22,5 @@ public static class PartitionedEvents
     public static Task<int> WriteAsync(NpgsqlDataSource db, params AnalyticsEvent[] events) =>
         new UnnestInsert(db).InsertAsync(new TransactionAttempt(Guid.NewGuid(), "partition-test", 1, 1, DateTime.UtcNow, null), events, CancellationToken.None);
 
-    public static AnalyticsEvent Track(string sourceId, string messageId) => new()
-    {
-        SourceId = sourceId,
-        MessageId = messageId,
-        Type = "track",
-        Event = "Sent Again",
-        UserId = "u1",
-        Timestamp = DateTimeOffset.UtcNow,
-        ReceivedAt = DateTimeOffset.UtcNow,
-    };
+    public static AnalyticsEvent Track(string sourceId, string messageId) => TestEvents.Track(sourceId, messageId);
 }

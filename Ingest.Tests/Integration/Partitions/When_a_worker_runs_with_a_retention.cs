@@ -8,20 +8,18 @@ namespace Ingest.Tests.Integration.Partitions;
 /// The worker process started with Ingest__Retention (100 days) and Ingest__Partitions__Ahead (4) on a database whose
 /// partitions go back seven months: its partition maintenance applies both at start.
 /// </summary>
-[TestFixture, CancelAfter(60_000)]
-public sealed class When_a_worker_runs_with_a_retention
+public sealed class When_a_worker_runs_with_a_retention : OwnDatabaseTest
 {
-    [Test]
+    [Test, CancelAfter(60_000)]
     public async Task It_drops_the_partitions_past_the_retention_and_makes_those_ahead(CancellationToken ct)
     {
-        await using var db = await OwnDatabase.CreateAsync();
-        await using (var conn = await db.DataSource.OpenConnectionAsync(ct))
+        await using (var conn = await Db.DataSource.OpenConnectionAsync(ct))
             await conn.ExecuteAsync(new CommandDefinition("select create_event_partitions('month', 2, now() - interval '7 months')", cancellationToken: ct));
         var thisMonth = new DateTime(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, DateTimeKind.Utc);
 
         await using var worker = await WorkerProcess.StartAsync(EventSender.NewQueue("retention"), new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = db.ConnectionString,
+            ["ConnectionStrings__Postgres"] = Db.ConnectionString,
             ["Ingest__Retention"] = "100.00:00:00",
             ["Ingest__Partitions__Ahead"] = "4",
         });
@@ -29,7 +27,7 @@ public sealed class When_a_worker_runs_with_a_retention
         List<Partition> partitions = [];
         await Eventually.HoldsAsync(async _ =>
         {
-            partitions = await ListAsync(db.DataSource);
+            partitions = await ListAsync(Db.DataSource);
             return partitions[^1].FromAt == thisMonth.AddMonths(4) && partitions[0].ToAt > DateTime.UtcNow.AddDays(-100);
         }, TimeSpan.FromSeconds(30), () => "the worker to make four months ahead and drop those past 100 days: " + string.Join(", ", partitions));
         Assert.That(partitions[0].FromAt, Is.LessThanOrEqualTo(DateTime.UtcNow.AddDays(-100)), "the partition holding the retention's start is kept");

@@ -16,13 +16,19 @@ namespace Ingest.Tests.Integration.Privacy;
 /// </summary>
 public sealed class PrivacyStack : IAsyncDisposable
 {
-    public required string SourceId { get; init; }
-    public required string WriteKey { get; init; }
-    public required string ReadKey { get; init; }
-    public required string AdminKey { get; init; }
-    public required ApiHost Api { get; init; }
-    public required HttpClient Http { get; init; }
-    public required string PrivacyQueue { get; init; }
+    PrivacyStack((string Source, string Write, string Read, string Admin) keys, ApiHost api, HttpClient http, string privacyQueue)
+    {
+        (SourceId, WriteKey, ReadKey, AdminKey) = keys;
+        (Api, Http, PrivacyQueue) = (api, http, privacyQueue);
+    }
+
+    public string SourceId { get; }
+    public string WriteKey { get; }
+    public string ReadKey { get; }
+    public string AdminKey { get; }
+    public ApiHost Api { get; }
+    public HttpClient Http { get; }
+    public string PrivacyQueue { get; }
     public WorkerProcess PrivacyWorker { get; set; } = null!;
     WorkerProcess? _drainer;
 
@@ -36,11 +42,7 @@ public sealed class PrivacyStack : IAsyncDisposable
         var admin = await TestSources.CreateAdminKeyAsync(source);
         var privacyQueue = EventSender.NewQueue("privacy");
         var api = new ApiHost(oneQueue ? new() { ["Ingest:Broker:Queue"] = privacyQueue } : null);
-        var stack = new PrivacyStack
-        {
-            SourceId = source, WriteKey = write, ReadKey = read, AdminKey = admin, Api = api, Http = await api.StartAsync(write),
-            PrivacyQueue = privacyQueue,
-        };
+        var stack = new PrivacyStack((source, write, read, admin), api, await api.StartAsync(write), privacyQueue);
         stack.PrivacyWorker = await stack.StartPrivacyWorkerAsync(workerSettings);
         return stack;
     }

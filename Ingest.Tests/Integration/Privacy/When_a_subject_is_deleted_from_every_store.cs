@@ -13,51 +13,52 @@ namespace Ingest.Tests.Integration.Privacy;
 /// what it removed from each place.
 /// </summary>
 [TestFixture, CancelAfter(180_000)]
-public sealed class When_a_subject_is_deleted_from_every_store
+public sealed class When_a_subject_is_deleted_from_every_store : PrivacyTest
 {
+    protected override bool OneQueue => true;
+
     [Test]
     public async Task All_of_them_are_gone_and_every_other_row_and_message_is_intact()
     {
-        await using var stack = await PrivacyStack.StartAsync(oneQueue: true);
         var months = new[] { 2, 1, 0 }.Select(m => DateTime.UtcNow.AddMonths(-m)).ToArray();
         await using (var conn = await TestStack.Database.OpenConnectionAsync())
             await conn.ExecuteAsync("select create_event_partitions('month', 1, @Since)", new { Since = months[0].AddDays(-1) });
         foreach (var at in months)
             for (var i = 0; i < 3; i++)
             {
-                await InsertStoredAtAsync(stack.SourceId, "x-user", null, at);
-                await InsertStoredAtAsync(stack.SourceId, null, "x-anon", at);
-                await InsertStoredAtAsync(stack.SourceId, "other-user", "x-anon-not", at);
+                await InsertStoredAtAsync(Stack.SourceId, "x-user", null, at);
+                await InsertStoredAtAsync(Stack.SourceId, null, "x-anon", at);
+                await InsertStoredAtAsync(Stack.SourceId, "other-user", "x-anon-not", at);
             }
-        Assert.That(await PartitionsHoldingAsync(stack.SourceId, "x-user"), Is.EqualTo(3), "the subject's events lie in three partitions");
+        Assert.That(await PartitionsHoldingAsync(Stack.SourceId, "x-user"), Is.EqualTo(3), "the subject's events lie in three partitions");
 
-        await QuarantinedRow.InsertAsync(stack.SourceId, QuarantinedRow.Event(stack.SourceId, userId: "x-user"), "refused (SQLSTATE 22P05)");
-        await QuarantinedRow.InsertAsync(stack.SourceId, QuarantinedRow.Event(stack.SourceId, userId: "x-user"), "refused (SQLSTATE 22P05)");
-        await QuarantinedRow.InsertAsync(stack.SourceId, QuarantinedRow.Event(stack.SourceId, userId: "other-user"), "refused (SQLSTATE 22P05)");
+        await QuarantinedRow.InsertAsync(Stack.SourceId, QuarantinedRow.Event(Stack.SourceId, userId: "x-user"), "refused (SQLSTATE 22P05)");
+        await QuarantinedRow.InsertAsync(Stack.SourceId, QuarantinedRow.Event(Stack.SourceId, userId: "x-user"), "refused (SQLSTATE 22P05)");
+        await QuarantinedRow.InsertAsync(Stack.SourceId, QuarantinedRow.Event(Stack.SourceId, userId: "other-user"), "refused (SQLSTATE 22P05)");
 
-        var errorQueue = $"{stack.PrivacyQueue}_error";
-        await PutDeadLetterAsync(errorQueue, Envelope(Event(stack.SourceId, "x-user", null), Event(stack.SourceId, "x-user", null)));
-        await PutDeadLetterAsync(errorQueue, Envelope(Event(stack.SourceId, "x-user", null), Event(stack.SourceId, "other-user", null), Event(stack.SourceId, null, "x-anon")));
-        await PutDeadLetterAsync(errorQueue, Envelope(Event(stack.SourceId, "other-user", null)));
+        var errorQueue = $"{Stack.PrivacyQueue}_error";
+        await PutDeadLetterAsync(errorQueue, Envelope(Event(Stack.SourceId, "x-user", null), Event(Stack.SourceId, "x-user", null)));
+        await PutDeadLetterAsync(errorQueue, Envelope(Event(Stack.SourceId, "x-user", null), Event(Stack.SourceId, "other-user", null), Event(Stack.SourceId, null, "x-anon")));
+        await PutDeadLetterAsync(errorQueue, Envelope(Event(Stack.SourceId, "other-user", null)));
         await PutDeadLetterAsync(errorQueue, Envelope(Event("another-source", "x-user", null)));
         await PutDeadLetterAsync(errorQueue, Encoding.UTF8.GetBytes("not json at all x-user"));
 
-        var before = await stack.SubjectAsync("userId", "x-user");
+        var before = await Stack.SubjectAsync("userId", "x-user");
         Assert.That(before.GetProperty("events").GetInt64(), Is.EqualTo(9));
         Assert.That(before.GetProperty("quarantinedEvents").GetInt64(), Is.EqualTo(2));
         Assert.That(before.GetProperty("deadLetters").GetInt64(), Is.EqualTo(3));
 
-        var id = await stack.RequestAsync("delete", new { userId = "x-user" }, new { anonymousId = "x-anon" });
-        var removed = (await stack.DoneAsync(id)).GetProperty("removed");
+        var id = await Stack.RequestAsync("delete", new { userId = "x-user" }, new { anonymousId = "x-anon" });
+        var removed = (await Stack.DoneAsync(id)).GetProperty("removed");
         Assert.That(removed.GetProperty("events").GetInt64(), Is.EqualTo(18), "nine of x-user and nine of x-anon, from three partitions");
         Assert.That(removed.GetProperty("quarantinedEvents").GetInt64(), Is.EqualTo(2));
         Assert.That(removed.GetProperty("deadLetters").GetInt64(), Is.EqualTo(4), "dead-lettered events: three of x-user, one of x-anon");
 
-        var after = await stack.SubjectAsync("userId", "x-user");
+        var after = await Stack.SubjectAsync("userId", "x-user");
         Assert.That((after.GetProperty("events").GetInt64(), after.GetProperty("quarantinedEvents").GetInt64(), after.GetProperty("deadLetters").GetInt64()), Is.EqualTo((0L, 0L, 0L)));
-        Assert.That((await stack.SubjectAsync("anonymousId", "x-anon")).GetProperty("events").GetInt64(), Is.Zero);
-        Assert.That(await stack.StoredAsync(userId: "other-user"), Is.EqualTo(9), "the other user's nine events, in their partitions");
-        Assert.That((await stack.SubjectAsync("userId", "other-user")).GetProperty("quarantinedEvents").GetInt64(), Is.EqualTo(1));
+        Assert.That((await Stack.SubjectAsync("anonymousId", "x-anon")).GetProperty("events").GetInt64(), Is.Zero);
+        Assert.That(await Stack.StoredAsync(userId: "other-user"), Is.EqualTo(9), "the other user's nine events, in their partitions");
+        Assert.That((await Stack.SubjectAsync("userId", "other-user")).GetProperty("quarantinedEvents").GetInt64(), Is.EqualTo(1));
 
         var letters = (await EventSender.TakeAllAsync(errorQueue, CancellationToken.None)).Select(b => Encoding.UTF8.GetString(b)).ToList();
         Assert.That(letters, Has.Count.EqualTo(4), "the letter of x-user alone dropped; the other four kept");

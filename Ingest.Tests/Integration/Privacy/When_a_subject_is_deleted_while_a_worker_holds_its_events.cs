@@ -8,18 +8,17 @@ namespace Ingest.Tests.Integration.Privacy;
 /// the insert goes on, the subject's events are not stored, and the other user's are.
 /// </summary>
 [TestFixture, CancelAfter(180_000)]
-public sealed class When_a_subject_is_deleted_while_a_worker_holds_its_events
+public sealed class When_a_subject_is_deleted_while_a_worker_holds_its_events : PrivacyTest
 {
     [Test]
     public async Task The_worker_s_insert_skips_them()
     {
-        await using var stack = await PrivacyStack.StartAsync();
-        await stack.StartDrainingWorkerAsync();
+        await Stack.StartDrainingWorkerAsync();
         await using var holder = await TestStack.Database.OpenConnectionAsync();
         await using var hold = await holder.BeginTransactionAsync();
         await holder.ExecuteAsync("lock table events in share mode", transaction: hold);
 
-        using (var response = await stack.SendAsync("/v1/batch", new { batch = new object[]
+        using (var response = await Stack.SendAsync("/v1/batch", new { batch = new object[]
         {
             new { type = "track", userId = "b-user", @event = "In hand 1" },
             new { type = "track", userId = "b-other", @event = "In hand 2" },
@@ -28,16 +27,16 @@ public sealed class When_a_subject_is_deleted_while_a_worker_holds_its_events
         } }))
             Assert.That((int)response.StatusCode, Is.EqualTo(200));
         await Eventually.HoldsAsync(async _ => await WaitingInsertsAsync() > 0, TimeSpan.FromSeconds(30),
-            () => $"the worker's insert waiting on the lock\n{stack.DrainerOutput}");
+            () => $"the worker's insert waiting on the lock\n{Stack.DrainerOutput}");
 
-        var id = await stack.RequestAsync("delete", new { userId = "b-user" });
-        await Eventually.HoldsAsync(async _ => await ErasureRecordedAsync(stack.SourceId, id), TimeSpan.FromSeconds(30), () => "the erasure recorded");
+        var id = await Stack.RequestAsync("delete", new { userId = "b-user" });
+        await Eventually.HoldsAsync(async _ => await ErasureRecordedAsync(Stack.SourceId, id), TimeSpan.FromSeconds(30), () => "the erasure recorded");
         await hold.RollbackAsync();
 
-        var receipt = await stack.DoneAsync(id);
-        await Eventually.HoldsAsync(async _ => await stack.StoredAsync(userId: "b-other") == 2, TimeSpan.FromSeconds(30),
-            () => $"the other user's events stored\n{stack.DrainerOutput}");
-        Assert.That(await stack.StoredAsync(userId: "b-user"), Is.Zero, "none of the subject's events that the worker held");
+        var receipt = await Stack.DoneAsync(id);
+        await Eventually.HoldsAsync(async _ => await Stack.StoredAsync(userId: "b-other") == 2, TimeSpan.FromSeconds(30),
+            () => $"the other user's events stored\n{Stack.DrainerOutput}");
+        Assert.That(await Stack.StoredAsync(userId: "b-user"), Is.Zero, "none of the subject's events that the worker held");
         Assert.That(receipt.GetProperty("removed").GetProperty("events").GetInt64(), Is.Zero, "nothing was stored to remove");
     }
 

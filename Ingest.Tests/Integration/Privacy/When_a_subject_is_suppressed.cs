@@ -11,61 +11,60 @@ namespace Ingest.Tests.Integration.Privacy;
 /// requests are. Unsuppressed, they are published again.
 /// </summary>
 [TestFixture, CancelAfter(180_000)]
-public sealed class When_a_subject_is_suppressed
+public sealed class When_a_subject_is_suppressed : PrivacyTest
 {
     [Test]
     public async Task Its_events_are_answered_200_and_never_published_until_it_is_unsuppressed()
     {
-        await using var stack = await PrivacyStack.StartAsync();
-        var suppress = await stack.RequestAsync("suppress", new { userId = "s-user" }, new { anonymousId = "s-anon" });
-        var receipt = await stack.DoneAsync(suppress);
+        var suppress = await Stack.RequestAsync("suppress", new { userId = "s-user" }, new { anonymousId = "s-anon" });
+        var receipt = await Stack.DoneAsync(suppress);
         Assert.That(receipt.GetProperty("type").GetString(), Is.EqualTo("suppress"));
-        await SuppressionTakenAsync(stack);
-        Assert.That((await stack.SubjectAsync("userId", "s-user")).GetProperty("suppressed").GetBoolean(), Is.True);
+        await SuppressionTakenAsync(Stack);
+        Assert.That((await Stack.SubjectAsync("userId", "s-user")).GetProperty("suppressed").GetBoolean(), Is.True);
 
         var responses = new[]
         {
-            await stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Suppressed single" }),
-            await stack.SendAsync("/v1/track", new { anonymousId = "s-anon", @event = "Suppressed anonymous" }),
-            await stack.SendAsync("/v1/batch", new { batch = new object[]
+            await Stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Suppressed single" }),
+            await Stack.SendAsync("/v1/track", new { anonymousId = "s-anon", @event = "Suppressed anonymous" }),
+            await Stack.SendAsync("/v1/batch", new { batch = new object[]
             {
                 new { type = "track", userId = "s-user", @event = "Suppressed in batch" },
                 new { type = "identify", userId = "kept-user", traits = new { plan = "pro" } },
                 new { type = "page", anonymousId = "s-anon", name = "Suppressed page" },
             } }),
-            await stack.SendAsync("/v1/t", JsonSerializer.Serialize(new { userId = "s-user", @event = "Suppressed beacon", writeKey = stack.WriteKey }), "text/plain"),
-            await stack.Http.SendAsync(Legacy(stack.WriteKey, "s-user")),
-            await stack.SendAsync("/v1/track", new { userId = "kept-user", @event = "Kept" }),
+            await Stack.SendAsync("/v1/t", JsonSerializer.Serialize(new { userId = "s-user", @event = "Suppressed beacon", writeKey = Stack.WriteKey }), "text/plain"),
+            await Stack.Http.SendAsync(Legacy(Stack.WriteKey, "s-user")),
+            await Stack.SendAsync("/v1/track", new { userId = "kept-user", @event = "Kept" }),
         };
         foreach (var response in responses)
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
             Assert.That((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean(), Is.True);
         }
-        var published = await stack.Api.EventsOnQueueAsync(2);
+        var published = await Stack.Api.EventsOnQueueAsync(2);
         Assert.That(published.Select(e => e.GetProperty("userId").GetString()), Is.EqualTo(new[] { "kept-user", "kept-user" }),
             "only the other user's events reach the broker");
-        Assert.That((await stack.Api.EventsOnQueueAsync(1, TimeSpan.FromSeconds(2))), Is.Empty, "and nothing else");
+        Assert.That((await Stack.Api.EventsOnQueueAsync(1, TimeSpan.FromSeconds(2))), Is.Empty, "and nothing else");
 
-        var unsuppress = await stack.RequestAsync("unsuppress", new { userId = "s-user" }, new { anonymousId = "s-anon" });
-        await stack.DoneAsync(unsuppress);
+        var unsuppress = await Stack.RequestAsync("unsuppress", new { userId = "s-user" }, new { anonymousId = "s-anon" });
+        await Stack.DoneAsync(unsuppress);
         await Eventually.HoldsAsync(async _ =>
         {
-            using var again = await stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Back" });
-            return (await stack.Api.EventsOnQueueAsync(1, TimeSpan.FromMilliseconds(500))).Count == 1;
+            using var again = await Stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Back" });
+            return (await Stack.Api.EventsOnQueueAsync(1, TimeSpan.FromMilliseconds(500))).Count == 1;
         }, TimeSpan.FromSeconds(15), () => "the user's events published again after unsuppress");
-        Assert.That((await stack.SubjectAsync("userId", "s-user")).GetProperty("suppressed").GetBoolean(), Is.False);
+        Assert.That((await Stack.SubjectAsync("userId", "s-user")).GetProperty("suppressed").GetBoolean(), Is.False);
     }
 
     /// <summary>The API applies a suppression at its next refresh (every second in tests): it counts what it suppressed.</summary>
-    static async Task SuppressionTakenAsync(PrivacyStack stack)
+    static async Task SuppressionTakenAsync(PrivacyStack Stack)
     {
         await Eventually.HoldsAsync(async t =>
         {
-            using var probe = await stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Probe" });
-            return await stack.SuppressedEventsAsync(t) > 0;
+            using var probe = await Stack.SendAsync("/v1/track", new { userId = "s-user", @event = "Probe" });
+            return await Stack.SuppressedEventsAsync(t) > 0;
         }, TimeSpan.FromSeconds(15), () => "the API to suppress the user");
-        await stack.Api.DrainAsync(); // the probes sent before it took effect
+        await Stack.Api.DrainAsync(); // the probes sent before it took effect
     }
 
     static HttpRequestMessage Legacy(string writeKey, string pennkey) =>

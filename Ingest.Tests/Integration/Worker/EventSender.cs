@@ -45,31 +45,14 @@ public sealed class EventSender : IAsyncDisposable
 
     public static string NewQueue(string fixture) => $"worker-test-{fixture}-{Guid.NewGuid():N}"[..40];
 
-    public AnalyticsEvent Event(string messageId, JsonElement? properties = null) => new()
-    {
-        SourceId = Source,
-        MessageId = messageId,
-        Type = "track",
-        Event = "Test Event",
-        UserId = "user-1",
-        Timestamp = DateTimeOffset.UtcNow,
-        ReceivedAt = DateTimeOffset.UtcNow,
-        Properties = properties ?? JsonDocument.Parse("""{"plan":"pro","amount":12.5}""").RootElement,
-    };
+    public AnalyticsEvent Event(string messageId, JsonElement? properties = null) => TestEvents.Track(Source, messageId, properties);
 
     /// <summary>Sends <paramref name="messages"/> broker messages of <paramref name="eventsEach"/> events, message ids "{prefix}-{n}".</summary>
     public async Task<IReadOnlyList<string>> SendAsync(string prefix, int messages, int eventsEach, CancellationToken ct)
     {
-        var ids = new List<string>();
-        var batches = new List<EventBatch>();
-        for (var m = 0; m < messages; m++)
-        {
-            var events = Enumerable.Range(0, eventsEach).Select(e => Event($"{prefix}-{m * eventsEach + e}")).ToList();
-            ids.AddRange(events.Select(e => e.MessageId));
-            batches.Add(new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow, events));
-        }
+        var batches = TestEvents.Batches(Source, prefix, messages, eventsEach);
         await Task.WhenAll(batches.Select(b => _endpoint.Send(b, ct)));
-        return ids;
+        return batches.SelectMany(b => b.Events.Select(e => e.MessageId)).ToList();
     }
 
     /// <summary>
@@ -79,14 +62,9 @@ public sealed class EventSender : IAsyncDisposable
     public async Task<IReadOnlyList<Guid>> SendToErrorQueueAsync(string prefix, int messages, int eventsEach, CancellationToken ct)
     {
         var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:{Queue}_error"));
-        var ids = new List<Guid>();
-        for (var m = 0; m < messages; m++)
-        {
-            var batch = new EventBatch(Guid.NewGuid(), DateTimeOffset.UtcNow, Enumerable.Range(0, eventsEach).Select(e => Event($"{prefix}-{m * eventsEach + e}")).ToList());
-            await endpoint.Send(batch, context => context.MessageId = batch.BatchId, ct);
-            ids.Add(batch.BatchId);
-        }
-        return ids;
+        var batches = TestEvents.Batches(Source, prefix, messages, eventsEach);
+        foreach (var batch in batches) await endpoint.Send(batch, context => context.MessageId = batch.BatchId, ct);
+        return batches.Select(b => b.BatchId).ToList();
     }
 
     public Task SendAsync(IReadOnlyList<AnalyticsEvent> events, CancellationToken ct) =>

@@ -38,7 +38,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             ["Serilog:MinimumLevel:Override:MassTransit"] = "Warning",
             ["Serilog:MinimumLevel:Override:Microsoft"] = "Warning",
         };
-        var worker = new WorkerProcess(HostProcess.Start("Ingest.Worker.dll", queue, configuration, settings));
+        var worker = new WorkerProcess(TestStack.StartHost("Ingest.Worker.dll", queue, configuration, settings));
         if (waitUntilReady) await worker.WaitUntilReadyAsync();
         return worker;
     }

@@ -1,4 +1,4 @@
-namespace StressTests;
+namespace Ingest.Testing;
 
 /// <summary>Where the repository and its build outputs are, seen from this test assembly.</summary>
 public static class Repo

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace StressTests.Pipeline;
+namespace Ingest.Testing.Events;
 
 /// <summary>
 /// The request bodies of the scenarios, in the public contract's formats (DESIGN.md): Segment's track and batch,

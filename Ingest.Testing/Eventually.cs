@@ -1,6 +1,8 @@
+
+using NUnit.Framework;
 using Npgsql;
 
-namespace Ingest.Tests.Integration;
+namespace Ingest.Testing;
 
 /// <summary>Polls a condition until it holds or a deadline passes: tests wait for outcomes, never for fixed times.</summary>
 public static class Eventually
