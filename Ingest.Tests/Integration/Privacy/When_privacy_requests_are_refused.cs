@@ -7,32 +7,15 @@ using Ingest.Tests.Integration.Api;
 namespace Ingest.Tests.Integration.Privacy;
 
 /// <summary>Bad privacy requests and keys of the wrong scope or source: each answered with the problem named, nothing recorded.</summary>
-[TestFixture]
-public sealed class When_privacy_requests_are_refused
+public sealed class When_privacy_requests_are_refused : ApiTest
 {
-    ApiHost _api = null!;
-    HttpClient _http = null!;
-    string _source = null!, _writeKey = null!, _readKey = null!, _adminKey = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        (_source, _writeKey, _readKey) = await TestSources.CreateAsync();
-        _adminKey = await TestSources.CreateAdminKeyAsync(_source);
-        _api = new ApiHost();
-        _http = await _api.StartAsync(_writeKey);
-    }
-
-    [OneTimeTearDown]
-    public void Stop() => _api.Dispose();
-
     async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body = null, string? key = null, string? raw = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         if (raw is not null) request.Content = new StringContent(raw, System.Text.Encoding.UTF8, "application/json");
         else if (body is not null) request.Content = JsonContent.Create(body);
-        using var response = await _http.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
@@ -43,7 +26,7 @@ public sealed class When_privacy_requests_are_refused
     [TestCase("read")]
     public async Task A_key_of_another_scope_is_forbidden(string scope)
     {
-        var key = scope == "write" ? _writeKey : _readKey;
+        var key = scope == "write" ? WriteKey : ReadKey;
         foreach (var (method, path) in new[] { (HttpMethod.Post, "/v1/privacy/requests"), (HttpMethod.Get, "/v1/privacy/requests"), (HttpMethod.Get, $"/v1/privacy/requests/{Guid.NewGuid()}"), (HttpMethod.Get, "/v1/privacy/subjects?userId=a") })
         {
             var (status, body) = await SendAsync(method, path, new { type = "delete", subjects = new[] { One("userId", "a") } }, key);
@@ -72,17 +55,17 @@ public sealed class When_privacy_requests_are_refused
     [TestCase("""not json""", "")]
     public async Task A_bad_request_is_a_400_naming_the_field(string body, string field)
     {
-        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", key: _adminKey, raw: body);
+        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", key: AdminKey, raw: body);
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), problem.ToString());
         Assert.That(problem.GetProperty("errors").TryGetProperty(field, out _), Is.True, $"names {field}: {problem}");
-        var (_, list) = await SendAsync(HttpMethod.Get, "/v1/privacy/requests", key: _adminKey);
+        var (_, list) = await SendAsync(HttpMethod.Get, "/v1/privacy/requests", key: AdminKey);
         Assert.That(list.GetProperty("requests").GetArrayLength(), Is.Zero, "nothing recorded");
     }
 
     [Test]
     public async Task An_id_longer_than_255_characters_is_refused()
     {
-        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", new { type = "delete", subjects = new[] { One("anonymousId", new string('x', 256)) } }, _adminKey);
+        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", new { type = "delete", subjects = new[] { One("anonymousId", new string('x', 256)) } }, AdminKey);
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(problem.GetProperty("errors").GetProperty("subjects[0]")[0].GetString(), Does.Contain("255"));
     }
@@ -91,7 +74,7 @@ public sealed class When_privacy_requests_are_refused
     public async Task More_than_5000_subjects_are_refused()
     {
         var subjects = Enumerable.Range(0, 5001).Select(i => One("userId", $"u{i}")).ToArray();
-        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", new { type = "suppress", subjects }, _adminKey);
+        var (status, problem) = await SendAsync(HttpMethod.Post, "/v1/privacy/requests", new { type = "suppress", subjects }, AdminKey);
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(problem.GetProperty("errors").GetProperty("subjects")[0].GetString(), Does.Contain("5000"));
     }
@@ -99,12 +82,12 @@ public sealed class When_privacy_requests_are_refused
     [Test]
     public async Task An_unknown_request_id_is_not_found()
     {
-        Assert.That((await SendAsync(HttpMethod.Get, $"/v1/privacy/requests/{Guid.NewGuid()}", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound));
-        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/requests/not-a-guid", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await SendAsync(HttpMethod.Get, $"/v1/privacy/requests/{Guid.NewGuid()}", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/requests/not-a-guid", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
     [Test]
-    public async Task Another_source_s_request_is_not_found()
+    public async Task AnotherSourceId_s_request_is_not_found()
     {
         var (other, _, _) = await TestSources.CreateAsync();
         var otherAdmin = await TestSources.CreateAdminKeyAsync(other);
@@ -113,15 +96,15 @@ public sealed class When_privacy_requests_are_refused
         Assert.That(status, Is.EqualTo(HttpStatusCode.Accepted), created.ToString());
         var id = created.GetProperty("id").GetGuid();
         Assert.That((await SendAsync(HttpMethod.Get, $"/v1/privacy/requests/{id}", key: otherAdmin)).Status, Is.EqualTo(HttpStatusCode.OK), "its own source sees it");
-        Assert.That((await SendAsync(HttpMethod.Get, $"/v1/privacy/requests/{id}", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound), "another source does not");
+        Assert.That((await SendAsync(HttpMethod.Get, $"/v1/privacy/requests/{id}", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.NotFound), "another source does not");
     }
 
     [Test]
     public async Task The_subjects_query_needs_exactly_one_id()
     {
-        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects?userId=a&anonymousId=b", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects?userId=", key: _adminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects?userId=a&anonymousId=b", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await SendAsync(HttpMethod.Get, "/v1/privacy/subjects?userId=", key: AdminKey)).Status, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
     Task ReadSideKeysLoadedAsync(string key) => Eventually.HoldsAsync(async _ =>
