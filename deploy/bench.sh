@@ -17,8 +17,9 @@
 # BENCH_FILTER="FullyQualifiedName~Ceiling|FullyQualifiedName~64_connections".
 #
 # Each scenario reports the CPU time per event of the API, the worker, RabbitMQ, PostgreSQL and the load generator,
-# and the batching (events per broker message, messages per transaction), against the bare Kestrel ceiling's CPU per
-# request measured in the same run (summary.md's second table).
+# the batching (events per broker message, messages per transaction), and the pipeline's CPU per event as a multiple
+# of the floor measured in the same run (issue #25: a bare Kestrel request over the events it carries + PostgreSQL's
+# CPU per COPY row) and of the bare Kestrel request (summary.md's second table).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -1,20 +1,29 @@
+using System.Text.Json;
+using Ingest.Contracts;
+using Ingest.Database.Events;
 using Npgsql;
-using NpgsqlTypes;
 using StressTests.Runner;
 
 namespace StressTests.Ceilings;
 
 /// <summary>
-/// The storage ceiling: binary COPY from one connection into a table made LIKE events (same columns, defaults,
-/// identity, unique key and read-side indexes), logged like events, in the run's scratch database, with rows shaped
-/// like the worker's. It is what PostgreSQL can take into the same table shape with no conflict checks: an upper bound.
+/// The storage half of the floor (issue #25): binary COPY from one connection of the rows the worker writes (every
+/// written column of <see cref="EventsTable"/>, shaped like the benchmark's track events as the API makes them) into
+/// an unpartitioned table made LIKE events (same columns, defaults, identity and read-side indexes), logged like
+/// events, whose primary key (source_id, message_id) does the deduplication that events' trigger and event_keys do.
+/// Nothing the pipeline stores can cost PostgreSQL less than this.
 /// </summary>
 public sealed class PostgresCopy(NpgsqlConnection connection, int rowsPerCopy)
 {
-    const string CreateTable = "drop table if exists copy_ceiling; create table copy_ceiling (like events including all)";
-    const string DropTable = "drop table if exists copy_ceiling";
-    const string CopyRows = """copy copy_ceiling (source_id, message_id, type, event, user_id, "timestamp", received_at, properties) from stdin (format binary)""";
-    const string Properties = """{"plan":"pro","amount":12.5,"path":"/pricing","referrer":"https://example.com/"}""";
+    const string CreateTable = """
+        drop table if exists copy_floor;
+        create table copy_floor (like events including all);
+        alter table copy_floor drop constraint copy_floor_pkey, add primary key (source_id, message_id);
+        """;
+    const string DropTable = "drop table if exists copy_floor";
+    static readonly string CopyRows = $"copy copy_floor ({EventsTable.WrittenColumnList}) from stdin (format binary)";
+    static readonly JsonElement Properties = JsonDocument.Parse("""{"plan":"pro","amount":12.5,"path":"/pricing","referrer":"https://example.com/"}""").RootElement;
+    static readonly JsonElement Context = JsonDocument.Parse("""{"ip":"127.0.0.0","userAgent":"StressTests"}""").RootElement;
 
     long next;
 
@@ -32,22 +41,30 @@ public sealed class PostgresCopy(NpgsqlConnection connection, int rowsPerCopy)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>One COPY of <c>rowsPerCopy</c> rows: the step of the ceiling scenario (one client: one connection).</summary>
+    /// <summary>One COPY of <c>rowsPerCopy</c> rows: the step of the floor's scenario (one client: one connection).</summary>
     public async Task<StepResult> CopyAsync(ScenarioContext context, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
+        var now = DateTimeOffset.UtcNow;
         await using var importer = await connection.BeginBinaryImportAsync(CopyRows, ct);
         for (var i = 0; i < rowsPerCopy; i++)
         {
+            var messageId = $"m-{next++}";
+            var e = new AnalyticsEvent
+            {
+                SourceId = "copy-floor",
+                MessageId = messageId,
+                Type = "track",
+                Event = "Clicked",
+                UserId = $"u{messageId.Length % 7}",
+                Timestamp = now,
+                SentAt = now,
+                ReceivedAt = now,
+                Properties = Properties,
+                Context = Context,
+            };
             await importer.StartRowAsync(ct);
-            await importer.WriteAsync("copy-ceiling", NpgsqlDbType.Text, ct);
-            await importer.WriteAsync($"m-{next++}", NpgsqlDbType.Text, ct);
-            await importer.WriteAsync("track", NpgsqlDbType.Text, ct);
-            await importer.WriteAsync("Clicked", NpgsqlDbType.Text, ct);
-            await importer.WriteAsync("u1", NpgsqlDbType.Text, ct);
-            await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-            await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-            await importer.WriteAsync(Properties, NpgsqlDbType.Jsonb, ct);
+            foreach (var column in EventsTable.Written)
+                await column.WriteAsync(importer, e, ct);
         }
         var rows = await importer.CompleteAsync(ct);
         return StepResult.Ok(items: (long)rows);

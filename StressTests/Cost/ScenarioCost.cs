@@ -22,9 +22,14 @@ public sealed record Batching(long Transactions, long BrokerMessages, long Event
 /// <param name="CpuSeconds">Per metered process; null when it could not be metered (gone, restarted, not found).</param>
 /// <param name="ServerProcesses">The processes that make up the system under test, summed for <see cref="ServerMicrosPerEvent"/>.</param>
 /// <param name="CeilingMicrosPerRequest">The bare Kestrel ceiling's CPU per request, for the multiple.</param>
-/// <param name="Goal">The multiple of the ceiling this scenario aims at (issue #14), if any.</param>
+/// <param name="Goal">The multiple of the floor this scenario aims at (issue #25), if any.</param>
+/// <param name="FloorMicrosPerEvent">
+/// The floor of the parts the design requires, measured in the same run (issue #25): the bare Kestrel request's CPU
+/// divided by the events a request carries, plus PostgreSQL's CPU per row of a binary COPY of the same rows.
+/// </param>
 public sealed record ScenarioCost(long Events, string Counted, IReadOnlyDictionary<string, double?> CpuSeconds, IReadOnlyList<string> ServerProcesses,
-    Batching? Batching = null, double? CeilingMicrosPerRequest = null, double? Goal = null, IReadOnlyCollection<string>? PerStoredEvent = null)
+    Batching? Batching = null, double? CeilingMicrosPerRequest = null, double? Goal = null, IReadOnlyCollection<string>? PerStoredEvent = null,
+    double? FloorMicrosPerEvent = null)
 {
     /// <summary>The events <paramref name="process"/>'s seconds are divided by: stored ones for <see cref="PerStoredEvent"/> when known, else <see cref="Events"/>.</summary>
     public long EventsFor(string process) =>
@@ -47,6 +52,9 @@ public sealed record ScenarioCost(long Events, string Counted, IReadOnlyDictiona
         && CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).All(p => p.Value is not null)
             ? Math.Max(0, machine - CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).Sum(p => p.Value!.Value)) * 1e6 / Events
             : null;
+
+    /// <summary>The system under test's CPU per event as a multiple of the floor's (<see cref="FloorMicrosPerEvent"/>).</summary>
+    public double? FloorMultiple => ServerMicrosPerEvent is { } own && FloorMicrosPerEvent is > 0 ? own / FloorMicrosPerEvent : null;
 
     /// <summary>The system under test's CPU per event as a multiple of the ceiling's CPU per request.</summary>
     public double? CeilingMultiple => ServerMicrosPerEvent is { } own && CeilingMicrosPerRequest is > 0 ? own / CeilingMicrosPerRequest : null;

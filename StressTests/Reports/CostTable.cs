@@ -11,13 +11,15 @@ namespace StressTests.Reports;
 /// </summary>
 public static class CostTable
 {
-    static readonly string[] Columns = ["scenario", "API", "worker", "RabbitMQ", "PostgreSQL", "pipeline", "× ceiling", "load gen", "others", "events/msg", "msgs/txn"];
+    static readonly string[] Columns = ["scenario", "API", "worker", "RabbitMQ", "PostgreSQL", "pipeline", "floor", "× floor", "× request", "load gen", "others", "events/msg", "msgs/txn"];
 
     public const string Caption =
         "CPU µs per event by process: utime+stime from /proc over each measured window (after warm-up), divided by the events " +
         "accepted in it for the API, RabbitMQ and the load generator, by the events the worker stored in it (its committed " +
-        "transactions that started in the window) for the worker and PostgreSQL, and by the requests answered for the ceiling. pipeline = API + worker + RabbitMQ + PostgreSQL; × ceiling = pipeline " +
-        "over the bare Kestrel ceiling's µs per request (its own process, same run, same load generator). events/msg and msgs/txn: " +
+        "transactions that started in the window) for the worker and PostgreSQL, by the requests answered for the bare Kestrel " +
+        "ceiling and by the rows copied for PostgreSQL's COPY. pipeline = API + worker + RabbitMQ + PostgreSQL; floor = the bare Kestrel " +
+        "request's µs over the events a request carries + PostgreSQL's µs per COPY row, both measured in the same run (issue #25); " +
+        "× floor = pipeline over floor; × request = pipeline over the bare Kestrel request's µs (issue #14's yardstick). events/msg and msgs/txn: " +
         "the worker's committed transactions that started in the window (ingest_transactions). others: the whole machine's " +
         "busy time (/proc/stat) less the metered processes', per accepted event: whatever else ran meanwhile.";
 
@@ -34,7 +36,7 @@ public static class CostTable
         foreach (var r in results)
         {
             if (r.Cost is not { } c) continue;
-            var isCeiling = c.ServerProcesses is [ProcessCpu.Kestrel];
+            var isFloorPart = IsFloorPart(c);
             yield return
             [
                 r.Name,
@@ -43,7 +45,9 @@ public static class CostTable
                 Micros(c.MicrosPerEvent(ProcessCpu.RabbitMq)),
                 Micros(c.MicrosPerEvent(ProcessCpu.Postgres)),
                 Micros(c.ServerMicrosPerEvent),
-                isCeiling ? "ceiling" : Multiple(c),
+                isFloorPart ? "part" : Micros(c.FloorMicrosPerEvent),
+                isFloorPart ? "–" : FloorMultiple(c),
+                isFloorPart ? "–" : Multiple(c),
                 Micros(c.MicrosPerEvent(ProcessCpu.LoadGenerator)),
                 Micros(c.OthersMicrosPerEvent),
                 Number(c.Batching?.EventsPerMessage),
@@ -85,18 +89,27 @@ public static class CostTable
         var each = string.Join(", ", c.CpuSeconds.Where(p => p.Key != ProcessCpu.Machine).Select(p => $"{p.Key} {Micros(c.MicrosPerEvent(p.Key))}" + (c.EventsFor(p.Key) != c.Events ? F($" (over {c.EventsFor(p.Key)} stored)") : "")));
         yield return F($"CPU µs per event over {c.Events} {c.Counted}: {each}; others on the machine {Micros(c.OthersMicrosPerEvent)}");
         yield return F($"CPU seconds in the window: {string.Join(", ", c.CpuSeconds.Select(p => p.Value is { } v ? F($"{p.Key} {v:0.00}") : $"{p.Key} – (gone or restarted at one end)"))}");
-        if (c.ServerProcesses is [ProcessCpu.Kestrel]) yield break;
+        if (IsFloorPart(c)) yield break;
         var total = F($"{string.Join(" + ", c.ServerProcesses)} = {Micros(c.ServerMicrosPerEvent)} µs per event");
         yield return c.CeilingMicrosPerRequest is { } ceiling
             ? F($"{total}: {Multiple(c)} the bare Kestrel ceiling's {ceiling:0.0} µs per request")
             : total + " (no bare Kestrel ceiling measured in this run)";
+        yield return c.FloorMicrosPerEvent is { } floor
+            ? F($"{FloorMultiple(c)} the floor's {floor:0.0} µs per event (a bare Kestrel request over the events it carries + PostgreSQL's CPU per COPY row)")
+            : "no floor: the bare Kestrel ceiling and PostgreSQL's COPY were not both measured in this run";
         if (c.Batching is { } b)
             yield return F($"batching: {Number(b.EventsPerMessage)} events per broker message, {Number(b.MessagesPerTransaction)} broker messages per transaction, {Number(b.EventsPerTransaction)} events per transaction ({b.Transactions} committed transactions, {b.BrokerMessages} messages, {b.Events} events started in the window)");
     }
 
-    /// <summary>"3.20×", with the goal when there is one ("3.20× (goal ≤1.5×)"); "–" without a ceiling.</summary>
-    public static string Multiple(ScenarioCost c) =>
-        c.CeilingMultiple is not { } m ? "–" : F($"{m:0.00}×") + (c.Goal is { } goal ? F($" (goal ≤{goal}×)") : "");
+    /// <summary>"3.20×" of the bare Kestrel request; "–" without it.</summary>
+    public static string Multiple(ScenarioCost c) => c.CeilingMultiple is not { } m ? "–" : F($"{m:0.00}×");
+
+    /// <summary>"3.20×" of the floor, with the goal when there is one ("3.20× (goal ≤2×)"); "–" without a floor.</summary>
+    public static string FloorMultiple(ScenarioCost c) =>
+        c.FloorMultiple is not { } m ? "–" : F($"{m:0.00}×") + (c.Goal is { } goal ? F($" (goal ≤{goal}×)") : "");
+
+    /// <summary>A part of the floor itself: the bare Kestrel request, or PostgreSQL's COPY.</summary>
+    static bool IsFloorPart(ScenarioCost c) => c.ServerProcesses is [ProcessCpu.Kestrel] or [ProcessCpu.Postgres];
 
     static string Micros(double? us) => us switch { null => "–", >= 100 => F($"{us:0}"), _ => F($"{us:0.0}") };
 

@@ -33,6 +33,21 @@ public static class MeasuredCeilings
         lock (Gate) return kestrel is { IsCompletedSuccessfully: true } done ? done.Result : null;
     }
 
+    /// <summary>The COPY floor's result if it has been measured in this run, else null (nothing is started).</summary>
+    public static ScenarioResult? CopyIfMeasured()
+    {
+        lock (Gate) return copy is { IsCompletedSuccessfully: true } done ? done.Result : null;
+    }
+
+    /// <summary>
+    /// The floor of a scenario whose requests carry <paramref name="eventsPerRequest"/> events each (issue #25): the bare
+    /// Kestrel request's CPU over the events it carries, plus PostgreSQL's CPU per COPY row; null unless both were measured.
+    /// </summary>
+    public static double? FloorMicrosPerEvent(int eventsPerRequest) =>
+        KestrelIfMeasured()?.Cost?.ServerMicrosPerEvent is { } request && CopyIfMeasured()?.Cost?.ServerMicrosPerEvent is { } row
+            ? request / eventsPerRequest + row
+            : null;
+
     /// <summary>Binary COPY of 5,000 event rows at a time from one connection, into a logged table shaped like events (indexes included), dropped afterwards.</summary>
     /// <remarks>In the database of the pipeline bench.sh started, else in a scratch database migrated for it.</remarks>
     public static Task<ScenarioResult> CopyAsync(CancellationToken ct)
@@ -63,9 +78,15 @@ public static class MeasuredCeilings
         var copy = await PostgresCopy.CreateAsync(connection, rowsPerCopy: 5000, ct);
         var scenario = new Scenario("ceiling-postgres-copy", copy.CopyAsync, new ClosedModel(Clients: 1, Duration: Settings.Duration))
             { WarmUp = Settings.WarmUp };
+        // PostgreSQL's CPU per row: the whole cluster, as the pipeline's scenarios meter it.
+        await using var backend = new NpgsqlCommand("select pg_backend_pid()", connection);
+        var postmaster = ProcStat.Read((int)(await backend.ExecuteScalarAsync(ct))!)?.ParentPid;
+        var cpu = new ProcessCpu(postmaster is { } pid ? [ProcessCpu.Self, new MeteredProcess(ProcessCpu.Postgres, pid, WithDescendants: true)] : [ProcessCpu.Self]);
         try
         {
-            var result = await new ScenarioRunner(TestContext.Progress).RunAsync(scenario, ct);
+            var result = await new ScenarioRunner(TestContext.Progress) { Cpu = cpu }.RunAsync(scenario, ct);
+            if (result.Cpu is { } window && postmaster is not null)
+                result.Cost = new ScenarioCost(result.Items, "rows copied in the window", window.AllSeconds(), [ProcessCpu.Postgres]);
             RunReport.Add(result);
             return result;
         }

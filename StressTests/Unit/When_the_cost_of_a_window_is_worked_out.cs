@@ -6,11 +6,11 @@ public sealed class When_the_cost_of_a_window_is_worked_out
 {
     static readonly string[] Pipeline = [ProcessCpu.Api, ProcessCpu.Worker, ProcessCpu.RabbitMq, ProcessCpu.Postgres];
 
-    static ScenarioCost Cost(long events, double? postgres = 0.5, double? ceiling = 20) => new(events, "events accepted",
+    static ScenarioCost Cost(long events, double? postgres = 0.5, double? ceiling = 20, double? floor = 16) => new(events, "events accepted",
         new Dictionary<string, double?>
         {
             [ProcessCpu.Api] = 1.0, [ProcessCpu.Worker] = 0.25, [ProcessCpu.RabbitMq] = 0.25, [ProcessCpu.Postgres] = postgres, [ProcessCpu.LoadGenerator] = 2.0,
-        }, Pipeline, new Batching(Transactions: 10, BrokerMessages: 40, Events: 4000), ceiling, Goal: 1.5);
+        }, Pipeline, new Batching(Transactions: 10, BrokerMessages: 40, Events: 4000), ceiling, Goal: 2, FloorMicrosPerEvent: floor);
 
     [Test]
     public void Each_process_costs_its_seconds_over_the_events()
@@ -23,13 +23,15 @@ public sealed class When_the_cost_of_a_window_is_worked_out
     }
 
     [Test]
-    public void The_pipeline_is_its_four_processes_and_its_multiple_is_over_the_ceiling()
+    public void The_pipeline_is_its_four_processes_and_its_multiples_are_over_the_floor_and_the_request()
     {
         var cost = Cost(events: 50_000);
 
         Assert.That(cost.ServerMicrosPerEvent, Is.EqualTo(40).Within(1e-9), "20 + 5 + 5 + 10, the load generator left out");
+        Assert.That(cost.FloorMultiple, Is.EqualTo(2.5).Within(1e-9));
+        Assert.That(Reports.CostTable.FloorMultiple(cost), Is.EqualTo("2.50× (goal ≤2×)"));
         Assert.That(cost.CeilingMultiple, Is.EqualTo(2).Within(1e-9));
-        Assert.That(Reports.CostTable.Multiple(cost), Is.EqualTo("2.00× (goal ≤1.5×)"));
+        Assert.That(Reports.CostTable.Multiple(cost), Is.EqualTo("2.00×"));
     }
 
     [Test]
@@ -40,7 +42,9 @@ public sealed class When_the_cost_of_a_window_is_worked_out
         Assert.That(cost.MicrosPerEvent(ProcessCpu.Postgres), Is.Null);
         Assert.That(cost.ServerMicrosPerEvent, Is.Null);
         Assert.That(cost.CeilingMultiple, Is.Null);
+        Assert.That(cost.FloorMultiple, Is.Null);
         Assert.That(Reports.CostTable.Multiple(cost), Is.EqualTo("–"));
+        Assert.That(Reports.CostTable.FloorMultiple(cost), Is.EqualTo("–"));
     }
 
     [Test]
@@ -48,6 +52,7 @@ public sealed class When_the_cost_of_a_window_is_worked_out
     {
         Assert.That(Cost(events: 0).ServerMicrosPerEvent, Is.Null);
         Assert.That(Cost(events: 50_000, ceiling: null).CeilingMultiple, Is.Null);
+        Assert.That(Cost(events: 50_000, floor: null).FloorMultiple, Is.Null);
     }
 
     [Test]
