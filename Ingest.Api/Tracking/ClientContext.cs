@@ -52,7 +52,11 @@ public sealed class ClientContext
     /// </summary>
     public int AddedBytes(JsonElement message, JsonElement? batchContext)
     {
+        // A property name PostgreSQL cannot store (a lone surrogate) makes a lookup by name throw (found by the fuzz: a
+        // 500). Such a message is refused by SegmentMessage.Read, which names the property, so it adds nothing here.
+        if (message.ValueKind == JsonValueKind.Object && StorableJson.FindNameProblem(message) is not null) return 0;
         JsonElement? own = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("context", out var c) && c.ValueKind == JsonValueKind.Object ? c : null;
+        if (own is { } context && StorableJson.FindNameProblem(context) is not null) return 0;
         var bytes = (_ip is not null && !Has(own, "ip") && !Has(batchContext, "ip") ? _ipBytes : 0)
             + (_userAgent is not null && !Has(own, "userAgent") && !Has(batchContext, "userAgent") ? _userAgentBytes : 0);
         return bytes > 0 && own is null && batchContext is null ? bytes + ContextBytes : bytes;

@@ -62,6 +62,22 @@ public sealed class When_hostile_input_is_posted : ApiTest
         Assert.That(await Api.DrainAsync(), Is.Empty);
     }
 
+    /// <summary>Found by the fuzz: a lone surrogate in a message's own name, or its context's, made the measure of the context the API adds throw (500).</summary>
+    [TestCase("/v1/track", """{"userId":"u","event":"E","context":{"\ud800":1}}""", "context.(name)")]
+    [TestCase("/v1/batch", """{"batch":[{"type":"track","userId":"u","event":"E","context":{"\ud800":1}},{"type":"track","userId":"u","event":"Good"}]}""", "batch[0].context.(name)")]
+    [TestCase("/v1/batch", """{"batch":[{"type":"track","userId":"u","event":"E","\\\ud800":1},{"type":"track","userId":"u","event":"Good"}]}""", "batch[0].(name)")]
+    public async Task A_name_that_cannot_be_stored_beside_the_context_the_api_adds_gets_400_naming_it(string path, string body, string field)
+    {
+        using var request = Raw(path, Encoding.UTF8.GetBytes(body));
+        request.Headers.UserAgent.ParseAdd("Fuzz/1.0"); // the API adds a userAgent to each message's context
+        var (status, problem) = await Send(request);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), problem.ToString());
+        Assert.That(Field(problem, field), Does.Contain("lone UTF-16 surrogate"));
+        var stored = await Api.DrainAsync();
+        Assert.That(stored.Select(e => e.GetProperty("event").GetString()), Is.EqualTo(path == "/v1/batch" ? new[] { "Good" } : Array.Empty<string>()));
+    }
+
     [Test]
     public async Task Good_requests_gathered_with_an_unserializable_one_all_get_200()
     {
