@@ -90,7 +90,14 @@ public sealed class ProcessCpu(IReadOnlyList<MeteredProcess> processes)
     /// <summary>The postmaster of the cluster <paramref name="database"/> is on: the parent of this connection's backend.</summary>
     public static async Task<int?> FindPostmasterAsync(NpgsqlDataSource database, CancellationToken ct)
     {
-        await using var command = database.CreateCommand("select pg_backend_pid()");
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await FindPostmasterAsync(connection, ct);
+    }
+
+    /// <summary>The postmaster of the cluster <paramref name="connection"/> is on: the parent of its backend.</summary>
+    public static async Task<int?> FindPostmasterAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select pg_backend_pid()", connection);
         var backend = (int)(await command.ExecuteScalarAsync(ct))!;
         return ProcStat.Read(backend)?.ParentPid;
     }

@@ -79,8 +79,7 @@ public static class MeasuredCeilings
         var scenario = new Scenario("ceiling-postgres-copy", copy.CopyAsync, new ClosedModel(Clients: 1, Duration: Settings.Duration))
             { WarmUp = Settings.WarmUp };
         // PostgreSQL's CPU per row: the whole cluster, as the pipeline's scenarios meter it.
-        await using var backend = new NpgsqlCommand("select pg_backend_pid()", connection);
-        var postmaster = ProcStat.Read((int)(await backend.ExecuteScalarAsync(ct))!)?.ParentPid;
+        var postmaster = await ProcessCpu.FindPostmasterAsync(connection, ct);
         var cpu = new ProcessCpu(postmaster is { } pid ? [ProcessCpu.Self, new MeteredProcess(ProcessCpu.Postgres, pid, WithDescendants: true)] : [ProcessCpu.Self]);
         try
         {
