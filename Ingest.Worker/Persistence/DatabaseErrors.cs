@@ -42,7 +42,7 @@ public static partial class DatabaseErrors
     {
         _ when IsMissingPartition(e) => "no partition of events holds the current time: check the worker's partition maintenance (Ingest:Partitions) in its log",
         PostgresException { SqlState: "25006" } => "the database is read-only: point ConnectionStrings:Postgres at the primary (Target Session Attributes=primary), or reset default_transaction_read_only; the next attempt opens new sessions",
-        PostgresException { SqlState: "42501" } => "grant INSERT and SELECT on events, event_keys, quarantined_events and ingest_transactions, and SELECT on privacy_filters and privacy_hash_key (read by the insert triggers), to the worker's role",
+        PostgresException { SqlState: "42501" } => "grant INSERT and SELECT on events, event_keys, quarantined_events and ingest_transactions, and SELECT on privacy_filters and privacy_hash_key (read by the worker's insert), to the worker's role",
         PostgresException { SqlState: "42P01" or "42703" or "42883" } => "the schema is missing or out of date: run `Ingest.Worker migrate`",
         PostgresException { SqlState: "57014" } => "a statement ran past statement_timeout: raise statement_timeout or lower Ingest:Worker:MessageLimit",
         PostgresException { SqlState: "53100" } => "the database server's disk is full: free or add space",

@@ -16,11 +16,19 @@ public sealed class When_retention_drops_old_partitions
     static readonly TimeSpan Retention = TimeSpan.FromDays(100);
     const string Source = "retained";
 
-    /// <summary>Thirty events, one every seven days back from now: their stored_at spans eight calendar months.</summary>
+    /// <summary>
+    /// Thirty events, one every seven days back from now: their stored_at spans eight calendar months. With their keys,
+    /// as an import of stored events inserts them (only the worker's statements claim keys, migration 0108).
+    /// </summary>
     const string InsertEventsStoredOverSevenMonths = """
-        insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at, stored_at)
-        select @Source, 'week-' || i, 'track', 'Stored', 'u1', t, t, t
-        from generate_series(0, 29) as i, lateral (select now() - interval '7 days' * i as t) x
+        with stored as (
+            insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at, stored_at)
+            select @Source, 'week-' || i, 'track', 'Stored', 'u1', t, t, t
+            from generate_series(0, 29) as i, lateral (select now() - interval '7 days' * i as t) x
+            returning source_id, message_id, stored_at
+        )
+        insert into event_keys (source_id, message_id, stored_at)
+        select source_id, message_id, stored_at from stored
         """;
 
     const string SelectStored = "select message_id as MessageId, stored_at as StoredAt from events where source_id = @Source";

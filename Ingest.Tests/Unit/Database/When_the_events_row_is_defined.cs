@@ -61,11 +61,12 @@ public sealed class When_the_events_row_is_defined
     [Test]
     public void The_unnest_insert_names_the_written_columns_each_from_its_array_in_order()
     {
-        var statement = Regex.Match(UnnestInsert.InsertNewEvents, @"insert into events \((?<columns>[^)]*)\)\s*select \* from unnest\((?<arrays>.*)\)\s*$", RegexOptions.Singleline);
-        Assert.That(statement.Success, Is.True, UnnestInsert.InsertNewEvents);
-        Assert.That(Names(statement.Groups["columns"].Value), Is.EqualTo(WrittenNames));
-        Assert.That(List(statement.Groups["arrays"].Value),
+        var rows = Regex.Match(UnnestInsert.InsertNewEvents, @"from unnest\((?<arrays>.*)\) with ordinality as b\((?<names>[^)]*), ordinal\)", RegexOptions.Singleline);
+        Assert.That(rows.Success, Is.True, UnnestInsert.InsertNewEvents);
+        Assert.That(List(rows.Groups["arrays"].Value),
             Is.EqualTo(EventsTable.Written.Select(c => c.IsJson ? $"@{c.Name}::jsonb[]" : $"@{c.Name}")), "each column's array, JSON cast to jsonb");
+        Assert.That(Names(rows.Groups["names"].Value), Is.EqualTo(WrittenNames), "the arrays' names");
+        AssertInsertsTheWrittenColumns(UnnestInsert.InsertNewEvents);
     }
 
     [Test]
@@ -103,11 +104,21 @@ public sealed class When_the_events_row_is_defined
     {
         var staging = Regex.Match(CopyInsert.CreateStagingTable, @"select (?<columns>.*?)\s+from events with no data", RegexOptions.Singleline);
         var copy = Regex.Match(CopyInsert.CopyIntoStaging, @"copy events_in \((?<columns>[^)]*)\)\s+from stdin \(format binary\)");
-        var insert = Regex.Match(CopyInsert.InsertNewStagedEvents, @"insert into events \((?<into>[^)]*)\)\s*select (?<from>.*?)\s+from events_in", RegexOptions.Singleline);
-        Assert.That(new[] { staging.Success, copy.Success, insert.Success }, Is.All.True);
+        var rows = Regex.Match(CopyInsert.InsertNewStagedEvents, @"from \(select \*, row_number\(\) over \(\) as ordinal from events_in\) as b");
+        Assert.That(new[] { staging.Success, copy.Success, rows.Success }, Is.All.True);
 
         Assert.That(Names(staging.Groups["columns"].Value), Is.EqualTo(WrittenNames), "the staging table");
         Assert.That(Names(copy.Groups["columns"].Value), Is.EqualTo(WrittenNames), "COPY");
+        AssertInsertsTheWrittenColumns(CopyInsert.InsertNewStagedEvents);
+    }
+
+    /// <summary>NewEvents' statement: the batch's columns, and the events' columns and values, are the written ones in order.</summary>
+    static void AssertInsertsTheWrittenColumns(string statement)
+    {
+        var batch = Regex.Match(statement, @"select distinct on \(source_id, message_id\) (?<columns>.*?), ordinal, clock_timestamp\(\) as stored_at\s+from", RegexOptions.Singleline);
+        var insert = Regex.Match(statement, @"insert into events \((?<into>[^)]*), stored_at\)\s*select (?<from>.*?), stored_at\s+from batch", RegexOptions.Singleline);
+        Assert.That(new[] { batch.Success, insert.Success }, Is.All.True, statement);
+        Assert.That(Names(batch.Groups["columns"].Value), Is.EqualTo(WrittenNames), "the batch's columns");
         Assert.That(Names(insert.Groups["into"].Value), Is.EqualTo(WrittenNames), "the insert's columns");
         Assert.That(Names(insert.Groups["from"].Value), Is.EqualTo(WrittenNames), "the insert's values");
     }
