@@ -40,7 +40,7 @@ public sealed class CopyInsert(NpgsqlDataSource db)
             await create.ExecuteNonQueryAsync(ct);
         await using (var copy = await conn.BeginBinaryImportAsync(CopyIntoStaging, ct))
         {
-            foreach (var e in events)
+            foreach (var e in NewEvents.FirstOfEachKey(events))
                 await WriteRowAsync(copy, e, ct);
             await copy.CompleteAsync(ct);
         }

@@ -21,7 +21,7 @@ public sealed class UnnestInsert(NpgsqlDataSource db)
         await using var batch = db.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(NewEvents.AssignTransactionId));
         var insert = new NpgsqlBatchCommand(InsertNewEvents);
-        EventArrays.Add(insert.Parameters, events);
+        EventArrays.Add(insert.Parameters, NewEvents.FirstOfEachKey(events));
         batch.BatchCommands.Add(insert);
         batch.BatchCommands.Add(TransactionLog.Committed(attempt, events.Count, quarantined: 0));
         await using var results = await batch.ExecuteReaderAsync(ct);

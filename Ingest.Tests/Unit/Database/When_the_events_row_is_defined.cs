@@ -115,7 +115,7 @@ public sealed class When_the_events_row_is_defined
     /// <summary>NewEvents' statement: the batch's columns, and the events' columns and values, are the written ones in order.</summary>
     static void AssertInsertsTheWrittenColumns(string statement)
     {
-        var batch = Regex.Match(statement, @"select distinct on \(source_id, message_id\) (?<columns>.*?), ordinal, clock_timestamp\(\) as stored_at\s+from", RegexOptions.Singleline);
+        var batch = Regex.Match(statement, @"with batch as materialized \(\s*select (?<columns>.*?), ordinal\s+from", RegexOptions.Singleline);
         var insert = Regex.Match(statement, @"insert into events \((?<into>[^)]*), stored_at\)\s*select (?<from>.*?), stored_at\s+from batch", RegexOptions.Singleline);
         Assert.That(new[] { batch.Success, insert.Success }, Is.All.True, statement);
         Assert.That(Names(batch.Groups["columns"].Value), Is.EqualTo(WrittenNames), "the batch's columns");
