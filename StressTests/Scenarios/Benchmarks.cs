@@ -1,4 +1,5 @@
 using StressTests.Pipeline;
+using StressTests.Runner;
 
 namespace StressTests.Scenarios;
 
@@ -42,9 +43,12 @@ public sealed class Benchmarks : PipelineBenchmark
     public async Task Single_events_open_model_at_a_steady_rate_keep_p99_under_the_bound(CancellationToken ct) =>
         await PipelineScenarios.SteadyOpenRateAsync(await Pipeline(), Settings.OpenRate, Settings.OpenP99, ct);
 
+    /// <summary>The batch scenario on the table as the run found it, which the full table's run is compared with.</summary>
+    ScenarioResult? batches;
+
     [Test, Order(6), CancelAfter(300_000)]
     public async Task Batches_of_100_are_accepted_and_stored_end_to_end(CancellationToken ct) =>
-        await PipelineScenarios.BatchesAsync(await Pipeline(), clients: 8, ct);
+        batches = await PipelineScenarios.BatchesAsync(await Pipeline(), "batches-of-100", clients: 8, Settings.Duration, ct);
 
     [Test, Order(7), CancelAfter(300_000)]
     public async Task Acceptance_to_storage_lag_p99_stays_under_1_s_at_a_steady_load(CancellationToken ct) =>
@@ -59,4 +63,21 @@ public sealed class Benchmarks : PipelineBenchmark
         await PipelineScenarios.DatabaseOutageAsync(own, "database-outage", Settings.OutageRate, duration,
             stopAt: TimeSpan.FromSeconds(5), downFor: TimeSpan.FromSeconds(10), p99Bound: TimeSpan.FromMilliseconds(500), ct);
     }
+
+    /// <summary>Issue #25: at the API's highest accepted rate for a minute, is storage keeping up (stored ÷ accepted, goal ≥0.9×)?</summary>
+    [Test, Order(9), CancelAfter(600_000)]
+    public async Task Batches_for_a_minute_are_stored_as_fast_as_accepted(CancellationToken ct) =>
+        await PipelineScenarios.BatchesAsync(await Pipeline(), F($"batches-of-100-for-{Settings.SustainedDuration.TotalSeconds:0}-s"), clients: 8,
+            Settings.SustainedDuration, ct);
+
+    /// <summary>Issue #25: PostgreSQL's CPU per event once the table holds 10 million events (STRESS_FILLED_EVENTS) against before.</summary>
+    [Test, Order(10), CancelAfter(3_600_000)]
+    public async Task Batches_on_a_table_of_10_million_events_cost_postgresql_about_what_they_did_before(CancellationToken ct)
+    {
+        var pipeline = await Pipeline();
+        batches ??= await PipelineScenarios.BatchesAsync(pipeline, "batches-of-100", clients: 8, Settings.Duration, ct);
+        await PipelineScenarios.BatchesOnAFullTableAsync(pipeline, batches, Settings.FilledEvents, ct);
+    }
+
+    static string F(FormattableString s) => s.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

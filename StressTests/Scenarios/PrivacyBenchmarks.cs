@@ -49,33 +49,6 @@ public sealed class PrivacyBenchmarks : PipelineBenchmark
         from generate_series(1, @Subjects) as i
         """;
 
-    /// <summary>
-    /// The source's events over the last 30 days, in the partitions of those months; every Stride-th row is one of the
-    /// subjects' (erase-1 … erase-N, each as often), the others of 65,536 other users. The fastest way in: the keys are
-    /// claimed in one statement with the rows, and the row triggers are off (session_replication_role, in a transaction
-    /// of its own), since the source has no filters and nobody tails it yet.
-    /// </summary>
-    const string GenerateEvents = """
-        select create_event_partitions('month', 2, now() - interval '30 days');
-        set local session_replication_role = replica;
-        with generated as materialized (
-            select @Source as source_id,
-                   'fill-' || i as message_id,
-                   'Event ' || (i * 7 % 50) as event,
-                   case when i % @Stride = 0 then 'erase-' || (1 + (i / @Stride) % @Subjects) else 'u' || (hashint4(i) & 65535) end as user_id,
-                   'a' || (hashint4(i + 1) & 131071) as anonymous_id,
-                   now() - interval '30 days' * ((hashint4(i * 31) & 1048575) / 1048576.0) as ts,
-                   i
-            from generate_series(1, @Count) as i),
-        keys as (
-            insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, ts from generated)
-        insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, stored_at, properties, context)
-        select source_id, message_id, 'track', event, user_id, anonymous_id, ts, ts, ts,
-               jsonb_build_object('plan', case when i % 2 = 0 then 'pro' else 'free' end, 'n', i),
-               '{"library":{"name":"analytics.js","version":"4.1.0"}}'::jsonb
-        from generated
-        """;
-
     const string CountSubjectEvents = "select count(*) from events where source_id = @Source and user_id = any(@Subjects)";
 
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -137,7 +110,7 @@ public sealed class PrivacyBenchmarks : PipelineBenchmark
     /// PostgreSQL's CPU per event (the whole cluster, from /proc) writing 50,000 events in batches of 100 through the
     /// worker's <see cref="EventWriter"/> (its default settings: unnest at this size), to a source with no privacy_filters
     /// rows, to one with 1,000 erased subjects (events of others: stored, each probing the filters with two hashes), and
-    /// as events of 1,000 suppressed subjects (skipped by the claim trigger). Twice, a round after another, each
+    /// as events of 1,000 suppressed subjects (skipped by the worker's insert, migration 0108). Twice, a round after another, each
     /// filtered source against the unfiltered one of its round.
     /// </summary>
     [Test, Order(2), CancelAfter(900_000)]
@@ -212,18 +185,10 @@ public sealed class PrivacyBenchmarks : PipelineBenchmark
         var subjectEvents = DeletedSubjects * EventsPerDeletedSubject;
         var subjects = Enumerable.Range(1, DeletedSubjects).Select(i => $"erase-{i}").ToArray();
         var clock = Stopwatch.StartNew();
+        await GeneratedEvents.FillAsync(under.Database, source.Id, total, (total / subjectEvents, DeletedSubjects), ct);
         await using (var conn = await under.Database.OpenConnectionAsync(ct))
-        {
-            await using (var tx = await conn.BeginTransactionAsync(ct))
-            {
-                await conn.ExecuteAsync(new CommandDefinition(GenerateEvents,
-                    new { Source = source.Id, Count = total, Stride = total / subjectEvents, Subjects = DeletedSubjects }, tx, commandTimeout: 1800, cancellationToken: ct));
-                await tx.CommitAsync(ct);
-            }
-            await conn.ExecuteAsync(new CommandDefinition("vacuum analyze events", commandTimeout: 1800, cancellationToken: ct));
             Assert.That(await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSubjectEvents, new { Source = source.Id, Subjects = subjects }, cancellationToken: ct)),
                 Is.EqualTo(subjectEvents), "the subjects' events generated");
-        }
         var filled = clock.Elapsed;
         await TestContext.Progress.WriteLineAsync(F($"privacy: generated {total:N0} events of {source.Id} ({subjectEvents:N0} of {DeletedSubjects:N0} subjects) in {filled.TotalSeconds:0} s"));
 

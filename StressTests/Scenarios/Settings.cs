@@ -36,6 +36,12 @@ public static class Settings
     /// <summary>STRESS_PRIVACY_EVENTS: events of the source a privacy deletion of 1,000 subjects runs in (default 1,000,000).</summary>
     public static int PrivacyEvents { get; } = (int)Number("STRESS_PRIVACY_EVENTS", 1_000_000);
 
+    /// <summary>STRESS_SUSTAINED_SECONDS: how long the batch load runs when storage must keep up with it (default 60, issue #25).</summary>
+    public static TimeSpan SustainedDuration { get; } = TimeSpan.FromSeconds(Number("STRESS_SUSTAINED_SECONDS", 60));
+
+    /// <summary>STRESS_FILLED_EVENTS: events generated into the table before the full-table batch scenario (default 10,000,000, issue #25).</summary>
+    public static long FilledEvents { get; } = (long)Number("STRESS_FILLED_EVENTS", 10_000_000);
+
     static double Number(string name, double fallback) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 }
