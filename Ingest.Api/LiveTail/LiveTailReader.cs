@@ -12,8 +12,8 @@ namespace Ingest.Api.LiveTail;
 
 /// <summary>
 /// The live tail's one reader per API instance. A LISTEN connection on the channel that the events table's statement
-/// trigger notifies after each insert commits (0100_read_side.sql) wakes it; it also reads every
-/// <see cref="QueryOptions.StreamPollInterval"/>, so a lost notification costs at most one interval.
+/// trigger notifies after each insert commits (0100_read_side.sql; with no payload since 0109) wakes it; it also reads
+/// every <see cref="QueryOptions.StreamPollInterval"/>, so a lost notification costs at most one interval.
 /// Each read takes a snapshot and reads the rows of every source whose transactions that snapshot sees and the previous
 /// one did not (0102_live_tail_commit_order.sql), in the order (xact_id, id), and hands each client the rows of its
 /// source and event name. A row is read once, when its transaction has committed, however long that transaction ran.
