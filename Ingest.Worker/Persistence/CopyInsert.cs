@@ -6,9 +6,10 @@ namespace Ingest.Worker.Persistence;
 
 /// <summary>
 /// Large batches: binary COPY into the session's staging table, then the staged events inserted unless already stored
-/// (<see cref="NewEvents"/>; the COPY gave the transaction its id) and the transaction's log row (<see cref="TransactionLog.Committed"/>) in one batch, in one transaction (four round
-/// trips). The worker's benchmark measured it about twice as fast as the unnest statement from 1,000 events a batch,
-/// and three times slower at 100 (see <see cref="WorkerOptions.CopyFromEvents"/>).
+/// (<see cref="NewEvents"/>; the COPY gave the transaction its id) and the transaction's log row
+/// (<see cref="TransactionLog.Committed"/>) in one batch, in one transaction (four round trips). The worker's benchmark
+/// measured it about twice as fast as the unnest statement from 1,000 events a batch, and three times slower at 100
+/// (see <see cref="WorkerOptions.CopyFromEvents"/>).
 /// </summary>
 public sealed class CopyInsert(NpgsqlDataSource db)
 {

@@ -10,7 +10,8 @@ namespace StressTests.Ceilings;
 /// The storage half of the floor (issue #25): binary COPY from one connection of the rows the worker writes (every
 /// written column of <see cref="EventsTable"/>, shaped like the benchmark's track events as the API makes them) into
 /// an unpartitioned table made LIKE events (same columns, defaults, identity and read-side indexes), logged like
-/// events, whose primary key (source_id, message_id) does the deduplication that events' trigger and event_keys do.
+/// events, whose primary key (source_id, message_id) does the deduplication that event_keys does for the partitioned
+/// events (migration 0108).
 /// Nothing the pipeline stores can cost PostgreSQL less than this.
 /// </summary>
 public sealed class PostgresCopy(NpgsqlConnection connection, int rowsPerCopy)

@@ -168,7 +168,8 @@ public static class PipelineScenarios
             new ClosedModel(clients, Duration: duration)) { WarmUp = Settings.WarmUp };
 
         var result = await Metered(pipeline).RunAsync(scenario, ct);
-        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted.Value, TimeSpan.FromSeconds(120) + duration, ct);
+        var drainBound = TimeSpan.FromSeconds(120) + duration;
+        var stored = await pipeline.WaitForStoredAsync(source.Id, accepted.Value, drainBound, ct);
         await using var conn = await pipeline.Database.OpenConnectionAsync(ct);
         var span = await conn.QuerySingleAsync<(long Count, double Seconds)>(new CommandDefinition(StoredSpan, new { Source = source.Id }, cancellationToken: ct));
         var storedRate = span.Seconds > 0 ? span.Count / span.Seconds : 0;
@@ -181,7 +182,7 @@ public static class PipelineScenarios
         RunReport.Add(result);
 
         Threshold.Assert(result, Threshold.FailRate(0));
-        Assert.That(stored, Is.EqualTo(accepted.Value), $"every accepted event stored within {(TimeSpan.FromSeconds(120) + duration).TotalSeconds:0} s; {result.Summary()}");
+        Assert.That(stored, Is.EqualTo(accepted.Value), $"every accepted event stored within {drainBound.TotalSeconds:0} s; {result.Summary()}");
         return result;
     }
 
