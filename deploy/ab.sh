@@ -22,9 +22,9 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sud
 work=$(mktemp -d)
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 . "$A/deploy/lib.sh"
-declare -A pg amqp dir api_pid worker_pid port
-pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A
-pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B
+declare -A pg amqp dir erl hostenv api_pid worker_pid port
+pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-}
+pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-}
 stack() { INGEST_STACK_DIR=$work/stack-$1 INGEST_PG_PORT=${pg[$1]} INGEST_AMQP_PORT=${amqp[$1]} "${dir[$1]}/deploy/stack.sh" "${@:2}"; }
 cleanup() {
   for s in A B; do kill ${api_pid[$s]:-} ${worker_pid[$s]:-} 2>/dev/null; done
@@ -37,8 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for s in A B; do
-  erl=$([ $s = A ] && echo "${A_ERL_ARGS:-}" || echo "${B_ERL_ARGS:-}")
-  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$erl" stack $s start >/dev/null || { echo "stack $s did not start"; exit 1; }
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${erl[$s]}" stack $s start >/dev/null || { echo "stack $s did not start"; exit 1; }
   cs="Host=127.0.0.1;Port=${pg[$s]};Username=postgres;Database=ingest"
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
@@ -46,9 +45,8 @@ for s in A B; do
   /usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p ${pg[$s]} -U postgres ingest 2>/dev/null
   dotnet "$w" migrate >/dev/null || { echo "migrate $s failed"; exit 1; }
   dotnet "$w" source add ab >/dev/null; key=$(dotnet "$w" key create ab write | tail -1)
-  hostenv=$([ $s = A ] && echo "${A_ENV:-}" || echo "${B_ENV:-}")
-  ([ -z "$hostenv" ] || export $hostenv; run_host "$w" $((port[$s] + 1))) >"$work/worker-$s.log" 2>&1 & worker_pid[$s]=$!
-  ([ -z "$hostenv" ] || export $hostenv; run_host "${dir[$s]}/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll" ${port[$s]}) >"$work/api-$s.log" 2>&1 & api_pid[$s]=$!
+  ([ -z "${hostenv[$s]}" ] || export ${hostenv[$s]}; run_host "$w" $((port[$s] + 1))) >"$work/worker-$s.log" 2>&1 & worker_pid[$s]=$!
+  ([ -z "${hostenv[$s]}" ] || export ${hostenv[$s]}; run_host "${dir[$s]}/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll" ${port[$s]}) >"$work/api-$s.log" 2>&1 & api_pid[$s]=$!
   wait_ready "http://127.0.0.1:$((port[$s] + 1))/health/ready" ${worker_pid[$s]} "worker $s" "$work/worker-$s.log" || exit 1
   wait_ready "http://127.0.0.1:${port[$s]}/health/ready" ${api_pid[$s]} "api $s" "$work/api-$s.log" || exit 1
   auth=$(printf '%s:' "$key" | base64 -w0)
