@@ -6,7 +6,7 @@ namespace Ingest.Database.Events;
 /// (<see cref="EventColumn"/>). Adding a column is a line here, a migration, and the read side's row in Ingest.Api.
 /// <para>
 /// Derived from it, never written out again: the worker's column list (<see cref="WrittenColumnList"/>: the unnest
-/// insert, the COPY staging table and its insert), its array parameters and COPY rows (each column's
+/// insert and the COPY into events), its array parameters and COPY rows (each column's
 /// <see cref="EventColumn.ArrayOf"/> and <see cref="EventColumn.WriteAsync"/>, in this order), the arguments of
 /// <c>insert_events_one_by_one</c>, the fields <c>UnsendableText</c> checks, the read side's select list
 /// (<see cref="ReadSelectList"/>) and the CSV header. The statements that use them are still whole statements with a

@@ -32,7 +32,7 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(1, 65535)] public int PrefetchCount { get; set; } = 200;
 
     /// <summary>
-    /// Batches of at least this many events are written by binary COPY into a staging table, smaller ones by a single
+    /// Batches of at least this many events are written by binary COPY after their keys are claimed, smaller ones by a single
     /// unnest statement. Measured on the reference machine (the writer benchmark, now in StressTests' WorkerBenchmarks): unnest was about
     /// three times faster at 100 events a batch, COPY about twice as fast from 1,000.
     /// </summary>

@@ -7,7 +7,7 @@ using Npgsql;
 namespace Ingest.Tests.Integration.Database;
 
 /// <summary>
-/// Each of the worker's three ways to write a batch (the unnest statement, COPY through the staging table, and one by
+/// Each of the worker's three ways to write a batch (the unnest statement, COPY of the claimed events, and one by
 /// one after a refusal) deduplicates on (source, message id) through event_keys, with no trigger on events (migration
 /// 0108): the first event of a key in a batch is stored, a key already stored or held by a transaction that commits
 /// skips its event, a filtered subject's event is skipped with its key kept, and each key carries its event's stored_at.

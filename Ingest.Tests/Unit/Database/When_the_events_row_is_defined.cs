@@ -100,16 +100,24 @@ public sealed class When_the_events_row_is_defined
     }
 
     [Test]
-    public void The_copy_staging_table_copy_and_insert_name_the_written_columns_in_order()
+    public void The_copy_names_the_written_columns_in_order_then_stored_at()
     {
-        var staging = Regex.Match(CopyInsert.CreateStagingTable, @"select (?<columns>.*?)\s+from events with no data", RegexOptions.Singleline);
-        var copy = Regex.Match(CopyInsert.CopyIntoStaging, @"copy events_in \((?<columns>[^)]*)\)\s+from stdin \(format binary\)");
-        var rows = Regex.Match(CopyInsert.InsertNewStagedEvents, @"from \(select \*, row_number\(\) over \(\) as ordinal from events_in\) as b");
-        Assert.That(new[] { staging.Success, copy.Success, rows.Success }, Is.All.True);
+        var copy = Regex.Match(CopyInsert.CopyIntoEvents, @"copy events \((?<columns>[^)]*), stored_at\)\s+from stdin \(format binary\)");
+        Assert.That(copy.Success, Is.True, CopyInsert.CopyIntoEvents);
+        Assert.That(Names(copy.Groups["columns"].Value), Is.EqualTo(WrittenNames));
+    }
 
-        Assert.That(Names(staging.Groups["columns"].Value), Is.EqualTo(WrittenNames), "the staging table");
-        Assert.That(Names(copy.Groups["columns"].Value), Is.EqualTo(WrittenNames), "COPY");
-        AssertInsertsTheWrittenColumns(CopyInsert.InsertNewStagedEvents);
+    [Test]
+    public void The_claim_sends_the_key_and_the_filter_s_columns_as_arrays_named_and_typed_as_the_columns()
+    {
+        var events = new[] { DistinctEvent() };
+        var claim = NewEvents.ClaimKeysOf(events);
+        var unnest = Regex.Match(claim.CommandText, @"from unnest\((?<arguments>[^)]*)\) with ordinality\s+as b\((?<columns>[^)]*), ordinal\)");
+        Assert.That(unnest.Success, Is.True, claim.CommandText);
+        var names = new[] { "source_id", "message_id", "user_id", "anonymous_id", "received_at" };
+        Assert.That(Names(unnest.Groups["columns"].Value), Is.EqualTo(names));
+        Assert.That(Names(unnest.Groups["arguments"].Value), Is.EqualTo(names.Select(n => "@" + n)));
+        Assert.That(claim.Parameters.Select(p => p.ParameterName), Is.EqualTo(names));
     }
 
     /// <summary>NewEvents' statement: the batch's columns, and the events' columns and values, are the written ones in order.</summary>
