@@ -22,7 +22,7 @@ namespace Ingest.Worker.Persistence;
 /// </summary>
 static class NewEvents
 {
-    /// <summary>Gives the transaction its id; sent before <see cref="InsertFrom"/> unless the transaction already wrote.</summary>
+    /// <summary>Gives the transaction its id; sent before <see cref="InsertFrom"/> or <see cref="ClaimKeysOf"/> unless the transaction already wrote.</summary>
     internal const string AssignTransactionId = "select pg_current_xact_id()";
 
     /// <summary>The batch's keys claimed, in key order, each with the time it is stored (from a CTE named batch).</summary>
@@ -76,7 +76,7 @@ static class NewEvents
         return command;
     }
 
-    internal static readonly string ClaimKeys = $"""
+    static readonly string ClaimKeys = $"""
         with batch as materialized (
             select *
             from unnest({string.Join(", ", KeyColumns.Select(c => "@" + c.Name))}) with ordinality
