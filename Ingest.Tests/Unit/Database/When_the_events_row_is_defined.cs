@@ -108,7 +108,7 @@ public sealed class When_the_events_row_is_defined
     }
 
     [Test]
-    public void The_claim_sends_the_key_and_the_filter_s_columns_as_arrays_named_and_typed_as_the_columns()
+    public void The_claim_sends_the_key_and_the_filter_s_columns_as_arrays_named_for_the_columns()
     {
         var events = new[] { DistinctEvent() };
         var claim = NewEvents.ClaimKeysOf(events);
