@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapper;
 using Ingest.Contracts;
 using Ingest.Tests.Integration.Worker;
@@ -105,6 +106,33 @@ public sealed class When_a_batch_claims_its_keys(When_a_batch_claims_its_keys.Pa
 
         Assert.That((inserted, resent), Is.EqualTo((1, 0)), "the erased subject's event skipped, and a resend of its message a duplicate");
         Assert.That((await StoredAsync()).Select(e => e.MessageId), Is.EqualTo(new[] { "kept" }));
+    }
+
+    [Test]
+    public async Task Each_event_s_json_is_stored_as_its_message_carried_it()
+    {
+        // Characters outside ASCII, raw and escaped, escapes jsonb keeps, nesting, and a number's written precision.
+        var json = new[]
+        {
+            """{"plan":"prö","emoji":"😀","escaped":"\u00e9\u65e5","quote":"a\"b\nc","amount":12.50}""",
+            """{"name":"Zoë","tags":["a",{"b":[1,2,{"c":null}]}]}""",
+            """{"ip":"127.0.0.1","page":{"path":"/日本","title":"\ud83d\ude00"}}""",
+            """{"All":false,"Segment.io":{"apiKey":"k"}}""",
+        };
+        var e = Track("json") with
+        {
+            Properties = JsonElement.Parse(json[0]), Traits = JsonElement.Parse(json[1]),
+            Context = JsonElement.Parse(json[2]), Integrations = JsonElement.Parse(json[3]),
+        };
+
+        Assert.That(await WriteAsync(e), Is.EqualTo(1));
+
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var stored = await conn.QuerySingleAsync<(string, string, string, string)>(
+            "select properties::text, traits::text, context::text, integrations::text from events where source_id = @_source", new { _source });
+        var sent = await conn.QuerySingleAsync<(string, string, string, string)>(
+            "select @p::jsonb::text, @t::jsonb::text, @c::jsonb::text, @i::jsonb::text", new { p = json[0], t = json[1], c = json[2], i = json[3] });
+        Assert.That(stored, Is.EqualTo(sent), "each JSON column as PostgreSQL reads the text the message carried");
     }
 
     AnalyticsEvent Track(string messageId, string @event = "Test Event") => TestEvents.Track(_source, messageId) with { Event = @event };
