@@ -35,7 +35,15 @@ public static class EventsApi
         limit @Limit
         """;
 
-    internal static readonly string SelectEventByMessageId = $"select {EventsTable.ReadSelectList} from events where source_id = @SourceId and message_id = @MessageId";
+    /// <summary>
+    /// An event by its key: the key's stored_at in event_keys names the event's partition and its place in
+    /// events_stored (migration 0110). An event has no key only if it was inserted without one, which no import may do.
+    /// </summary>
+    internal static readonly string SelectEventByMessageId = $"""
+        select {EventsTable.ReadSelectList} from events
+        where source_id = @SourceId and message_id = @MessageId
+          and stored_at = (select stored_at from event_keys where source_id = @SourceId and message_id = @MessageId)
+        """;
 
     const string SelectQuarantinedByMessageId = """
         select id as Id, reason as Reason, quarantined_at as QuarantinedAt, replayed_at as ReplayedAt

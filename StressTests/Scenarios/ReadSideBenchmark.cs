@@ -23,22 +23,28 @@ namespace StressTests.Scenarios;
 [TestFixture, Category("Benchmark"), NonParallelizable]
 public sealed class ReadSideBenchmark
 {
-    /// <summary>The events, stored over the last 90 days: in partitions made for those months first (migration 0105).</summary>
+    /// <summary>
+    /// The events, stored over the last 90 days: in partitions made for those months first (migration 0105), with their
+    /// keys, as an import must (0108), through which an event is found by its message id (0110).
+    /// </summary>
     const string GenerateEvents = """
         select create_event_partitions('month', 2, now() - interval '90 days');
-        insert into events (source_id, message_id, type, event, name, user_id, anonymous_id, "timestamp", received_at, stored_at, properties, context)
-        select @Source,
-               'msg-' || i,
-               case when i % 20 = 0 then 'page' when i % 20 = 1 then 'identify' else 'track' end,
-               case when i % 20 > 1 then 'Event ' || (i * 7 % 50) end,
-               case when i % 20 = 0 then 'Page ' || (i % 30) end,
-               case when i % 5 <> 0 then 'u' || (hashint4(i) & 65535) end,
-               case when i % 5 = 0 or i % 3 = 0 then 'a' || (hashint4(i + 1) & 131071) end,
-               ts, ts, ts,
-               jsonb_build_object('plan', case when i % 2 = 0 then 'pro' else 'free' end, 'n', i),
-               '{"library":{"name":"analytics.js","version":"4.1.0"}}'::jsonb
-        from generate_series(1, @Count) as i,
-             lateral (select now() - interval '90 days' * ((hashint4(i * 31) & 1048575) / 1048576.0) as ts) t
+        with stored as (
+            insert into events (source_id, message_id, type, event, name, user_id, anonymous_id, "timestamp", received_at, stored_at, properties, context)
+            select @Source,
+                   'msg-' || i,
+                   case when i % 20 = 0 then 'page' when i % 20 = 1 then 'identify' else 'track' end,
+                   case when i % 20 > 1 then 'Event ' || (i * 7 % 50) end,
+                   case when i % 20 = 0 then 'Page ' || (i % 30) end,
+                   case when i % 5 <> 0 then 'u' || (hashint4(i) & 65535) end,
+                   case when i % 5 = 0 or i % 3 = 0 then 'a' || (hashint4(i + 1) & 131071) end,
+                   ts, ts, ts,
+                   jsonb_build_object('plan', case when i % 2 = 0 then 'pro' else 'free' end, 'n', i),
+                   '{"library":{"name":"analytics.js","version":"4.1.0"}}'::jsonb
+            from generate_series(1, @Count) as i,
+                 lateral (select now() - interval '90 days' * ((hashint4(i * 31) & 1048575) / 1048576.0) as ts) t
+            returning source_id, message_id, stored_at)
+        insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, stored_at from stored
         """;
 
     /// <summary>A tenth as many events of another source, a tenth as many transactions (one in 50 failed), a hundredth as many quarantined.</summary>

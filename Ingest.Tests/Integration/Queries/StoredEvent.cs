@@ -3,16 +3,24 @@ using Npgsql;
 
 namespace Ingest.Tests.Integration.Queries;
 
-/// <summary>An event row as a test writes it straight into the events table (storage is the worker's business).</summary>
+/// <summary>
+/// An event row as a test writes it straight into the events table (storage is the worker's business), with its key in
+/// event_keys, as an import of stored events inserts them (migration 0108): GET /v1/events/{messageId} finds an event
+/// through its key (0110).
+/// </summary>
 public sealed record StoredEvent(string SourceId, string MessageId, string Type, string? Event, string? UserId, string? AnonymousId, DateTime Timestamp)
 {
     public long Id { get; set; }
 
     const string InsertEvents = """
-        insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, properties)
-        select s, m, t, e, u, a, ts, ts, jsonb_build_object('n', m)
-        from unnest(@Sources, @MessageIds, @Types, @Events, @UserIds, @AnonymousIds, @Timestamps) as x(s, m, t, e, u, a, ts)
-        returning id, message_id
+        with stored as (
+            insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, properties)
+            select s, m, t, e, u, a, ts, ts, jsonb_build_object('n', m)
+            from unnest(@Sources, @MessageIds, @Types, @Events, @UserIds, @AnonymousIds, @Timestamps) as x(s, m, t, e, u, a, ts)
+            returning id, source_id, message_id, stored_at),
+        keys as (
+            insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, stored_at from stored)
+        select id, message_id from stored
         """;
 
     /// <summary>Inserts the events in one statement (into the test database, or <paramref name="database"/>) and sets their ids.</summary>
