@@ -19,14 +19,14 @@ public static class EventBodies
     /// <summary>POST /v1/track: one event.</summary>
     public static byte[] Track(string messageId) => Encoding.UTF8.GetBytes(TrackJson(messageId, ""));
 
-    /// <summary>POST /v1/batch: <paramref name="size"/> track events, message ids <paramref name="prefix"/>-0…</summary>
-    public static byte[] Batch(string prefix, int size)
+    /// <summary>POST /v1/batch: <paramref name="size"/> track events, each message id a random UUID, as Segment's libraries make them.</summary>
+    public static byte[] Batch(int size)
     {
         var sb = new StringBuilder("""{"batch":[""");
         for (var i = 0; i < size; i++)
         {
             if (i > 0) sb.Append(',');
-            sb.Append(TrackJson($"{prefix}-{i}", "\"type\":\"track\","));
+            sb.Append(TrackJson(Guid.NewGuid().ToString(), "\"type\":\"track\","));
         }
         sb.Append(CultureInfo.InvariantCulture, $$"""],"sentAt":"{{Now}}"}""");
         return Encoding.UTF8.GetBytes(sb.ToString());

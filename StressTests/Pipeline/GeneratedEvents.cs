@@ -13,7 +13,8 @@ public static class GeneratedEvents
     const long Chunk = 1_000_000;
 
     /// <summary>
-    /// Events @From to @To of the source, over the last 30 days, in the partitions of those months; every Stride-th row
+    /// Events @From to @To of the source, over the last 30 days, in the partitions of those months, each message id a
+    /// UUID made of the md5 of the source and the row's number (random, as clients' are, and the same on every run); every Stride-th row
     /// is one of the subjects' (erase-1 … erase-@Subjects, each as often), the others of 65,536 other users. The keys are
     /// claimed in one statement with the rows, as an import must (migration 0108), and the row triggers are off
     /// (session_replication_role, in a transaction of its own): nobody tails the generated rows.
@@ -23,7 +24,7 @@ public static class GeneratedEvents
         set local session_replication_role = replica;
         with generated as materialized (
             select @Source as source_id,
-                   'fill-' || i as message_id,
+                   md5(@Source || '-' || i)::uuid::text as message_id,
                    'Event ' || (i * 7 % 50) as event,
                    case when i % @Stride = 0 then 'erase-' || (1 + (i / @Stride) % @Subjects) else 'u' || (hashint4(i::int) & 65535) end as user_id,
                    'a' || (hashint4(i::int + 1) & 131071) as anonymous_id,

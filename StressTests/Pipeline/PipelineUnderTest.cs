@@ -183,19 +183,22 @@ public sealed class PipelineUnderTest : IAsyncDisposable
         }
     }
 
-    /// <summary>The events a scenario stored: those of its source, without the key probe.</summary>
-    public const string ScenarioEvents = $"source_id = @Source and message_id <> '{ProbeMessageId}'";
+    /// <summary>
+    /// The events a scenario stored: those of its source, without the key probe, and with @Since those sent since then
+    /// (a source filled with generated events before the scenario holds older ones).
+    /// </summary>
+    public const string ScenarioEvents = $"""source_id = @Source and (@Since::timestamptz is null or "timestamp" >= @Since) and message_id <> '{ProbeMessageId}'""";
 
     const string CountStoredEvents = $"select count(*) from events where {ScenarioEvents}";
 
-    public async Task<long> CountStoredAsync(string sourceId, CancellationToken ct)
+    public async Task<long> CountStoredAsync(string sourceId, CancellationToken ct, DateTimeOffset? since = null)
     {
         await using var conn = await Database.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountStoredEvents, new { Source = sourceId }, cancellationToken: ct));
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountStoredEvents, new { Source = sourceId, Since = since }, cancellationToken: ct));
     }
 
-    /// <summary>Polls until <paramref name="expected"/> events of the source are stored or the time is up; returns the last count.</summary>
-    public async Task<long> WaitForStoredAsync(string sourceId, long expected, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Polls until <paramref name="expected"/> events of the source (sent since <paramref name="since"/>) are stored or the time is up; returns the last count.</summary>
+    public async Task<long> WaitForStoredAsync(string sourceId, long expected, TimeSpan timeout, CancellationToken ct, DateTimeOffset? since = null)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -203,7 +206,7 @@ public sealed class PipelineUnderTest : IAsyncDisposable
             long count;
             try
             {
-                count = await CountStoredAsync(sourceId, ct);
+                count = await CountStoredAsync(sourceId, ct, since);
             }
             catch (NpgsqlException) when (clock.Elapsed < timeout)
             {
