@@ -11,7 +11,7 @@ namespace StressTests.Ceilings;
 /// written column of <see cref="EventsTable"/>, shaped like the benchmark's track events as the API makes them) into
 /// an unpartitioned table made LIKE events (same columns, defaults, identity and read-side indexes), logged like
 /// events, whose primary key (source_id, message_id) does the deduplication that event_keys does for the partitioned
-/// events (migration 0108).
+/// events (migration 0108), and finds an event by message id, as event_keys and events_stored do together (0110).
 /// Nothing the pipeline stores can cost PostgreSQL less than this.
 /// </summary>
 public sealed class PostgresCopy(NpgsqlConnection connection, int rowsPerCopy)
@@ -19,7 +19,8 @@ public sealed class PostgresCopy(NpgsqlConnection connection, int rowsPerCopy)
     const string CreateTable = """
         drop table if exists copy_floor;
         create table copy_floor (like events including all);
-        alter table copy_floor drop constraint copy_floor_pkey, add primary key (source_id, message_id);
+        drop index copy_floor_stored_at_message_id_idx;
+        alter table copy_floor add primary key (source_id, message_id);
         """;
     const string DropTable = "drop table if exists copy_floor";
     static readonly string CopyRows = $"copy copy_floor ({EventsTable.WrittenColumnList}) from stdin (format binary)";
