@@ -13,20 +13,23 @@ public static class EventBodies
 
     static string Now => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 
-    static string TrackJson(string messageId, string type) =>
-        $$"""{{{type}}"userId":"u{{messageId.Length % 7}}","event":"Clicked","properties":{{Properties}},"messageId":"{{messageId}}","timestamp":"{{Now}}"}""";
+    static string TrackJson(string messageId, string userId, string type) =>
+        $$"""{{{type}}"userId":"{{userId}}","event":"Clicked","properties":{{Properties}},"messageId":"{{messageId}}","timestamp":"{{Now}}"}""";
 
     /// <summary>POST /v1/track: one event.</summary>
-    public static byte[] Track(string messageId) => Encoding.UTF8.GetBytes(TrackJson(messageId, ""));
+    public static byte[] Track(string messageId) => Encoding.UTF8.GetBytes(TrackJson(messageId, $"u{messageId.Length % 7}", ""));
 
-    /// <summary>POST /v1/batch: <paramref name="size"/> track events, each message id a random UUID, as Segment's libraries make them.</summary>
+    /// <summary>
+    /// POST /v1/batch: <paramref name="size"/> track events, each message id a random UUID, as Segment's libraries make
+    /// them, each user one of 65,536, as in the generated events (StressTests' GeneratedEvents).
+    /// </summary>
     public static byte[] Batch(int size)
     {
         var sb = new StringBuilder("""{"batch":[""");
         for (var i = 0; i < size; i++)
         {
             if (i > 0) sb.Append(',');
-            sb.Append(TrackJson(Guid.NewGuid().ToString(), "\"type\":\"track\","));
+            sb.Append(TrackJson(Guid.NewGuid().ToString(), $"u{Random.Shared.Next(65_536)}", "\"type\":\"track\","));
         }
         sb.Append(CultureInfo.InvariantCulture, $$"""],"sentAt":"{{Now}}"}""");
         return Encoding.UTF8.GetBytes(sb.ToString());

@@ -14,10 +14,10 @@ public static class GeneratedEvents
 
     /// <summary>
     /// Events @From to @To of the source, over the last 30 days, in the partitions of those months, each message id a
-    /// UUID made of the md5 of the source and the row's number (random, as clients' are, and the same on every run); every Stride-th row
-    /// is one of the subjects' (erase-1 … erase-@Subjects, each as often), the others of 65,536 other users. The keys are
-    /// claimed in one statement with the rows, as an import must (migration 0108), and the row triggers are off
-    /// (session_replication_role, in a transaction of its own): nobody tails the generated rows.
+    /// UUID made of the md5 of the source and the row's number (random, as clients' are, and the same on every run);
+    /// every Stride-th row is one of the subjects' (erase-1 … erase-@Subjects, each as often), the others of 65,536
+    /// other users. The keys are claimed in one statement with the rows, as an import must (migration 0108), and the
+    /// row triggers are off (session_replication_role, in a transaction of its own): nobody tails the generated rows.
     /// </summary>
     const string Generate = """
         select create_event_partitions('month', 2, now() - interval '30 days');
