@@ -12,11 +12,14 @@ public sealed record StoredEvent(string SourceId, string MessageId, string Type,
 {
     public long Id { get; set; }
 
+    /// <summary>When it was stored: the database's clock at the insert unless set (an event of an older partition).</summary>
+    public DateTime? StoredAt { get; init; }
+
     const string InsertEvents = """
         with stored as (
-            insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, properties)
-            select s, m, t, e, u, a, ts, ts, jsonb_build_object('n', m)
-            from unnest(@Sources, @MessageIds, @Types, @Events, @UserIds, @AnonymousIds, @Timestamps) as x(s, m, t, e, u, a, ts)
+            insert into events (source_id, message_id, type, event, user_id, anonymous_id, "timestamp", received_at, stored_at, properties)
+            select s, m, t, e, u, a, ts, ts, coalesce(sa, clock_timestamp()), jsonb_build_object('n', m)
+            from unnest(@Sources, @MessageIds, @Types, @Events, @UserIds, @AnonymousIds, @Timestamps, @StoredAts) as x(s, m, t, e, u, a, ts, sa)
             returning id, source_id, message_id, stored_at),
         keys as (
             insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, stored_at from stored)
@@ -36,6 +39,7 @@ public sealed record StoredEvent(string SourceId, string MessageId, string Type,
             UserIds = events.Select(e => e.UserId).ToArray(),
             AnonymousIds = events.Select(e => e.AnonymousId).ToArray(),
             Timestamps = events.Select(e => e.Timestamp).ToArray(),
+            StoredAts = events.Select(e => e.StoredAt).ToArray(),
         })).ToDictionary(r => r.MessageId, r => r.Id);
         foreach (var e in events) e.Id = ids[e.MessageId];
     }

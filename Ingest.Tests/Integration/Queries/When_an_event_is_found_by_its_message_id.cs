@@ -6,56 +6,57 @@ namespace Ingest.Tests.Integration.Queries;
 /// <summary>
 /// GET /v1/events/{messageId} finds an event through its key: the key's stored_at in event_keys names the one partition
 /// that holds the event, and events_stored finds it there (migration 0110). Events stored in three months, each with its
-/// key as the worker or an import writes it; the same message id in another source.
+/// key as the worker or an import writes it; the same message ids in another source.
 /// </summary>
 public sealed class When_an_event_is_found_by_its_message_id
 {
-    /// <summary>Partitions back to 70 days ago, then one event a month-ish in each source, both with the same message ids.</summary>
-    const string InsertEventsOverThreeMonths = """
-        select create_event_partitions('month', 2, now() - interval '70 days');
-        with stored as (
-            insert into events (source_id, message_id, type, event, user_id, "timestamp", received_at, stored_at)
-            select s, 'month-' || i, 'track', s || ' ' || i, 'u1', t, t, t
-            from unnest(array[@Source, @Other]) as s, generate_series(0, 2) as i,
-                 lateral (select now() - interval '35 days' * i as t) x
-            returning source_id, message_id, stored_at)
-        insert into event_keys (source_id, message_id, stored_at) select source_id, message_id, stored_at from stored
-        """;
+    const string CreatePartitionsBack75Days = "select create_event_partitions('month', 2, now() - interval '75 days')";
 
-    const string SelectIds = "select message_id, id from events where source_id = @Source";
-
-    string _source = null!;
+    List<StoredEvent> _mine = null!;
+    List<StoredEvent> _others = null!;
     string _readKey = null!;
-    string _other = null!;
     string _otherReadKey = null!;
 
     [OneTimeSetUp]
     public async Task Store()
     {
-        (_source, _, _readKey) = await ReadSide.CreateSourceAsync();
-        (_other, _, _otherReadKey) = await ReadSide.CreateSourceAsync();
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
-        await conn.ExecuteAsync(InsertEventsOverThreeMonths, new { Source = _source, Other = _other });
+        (var source, _, _readKey) = await ReadSide.CreateSourceAsync();
+        (var other, _, _otherReadKey) = await ReadSide.CreateSourceAsync();
+        await using (var conn = await TestStack.Database.OpenConnectionAsync())
+            await conn.ExecuteAsync(CreatePartitionsBack75Days);
+        _mine = OverThreeMonths(source);
+        _others = OverThreeMonths(other);
+        await StoredEvent.InsertAsync(_mine);
+        await StoredEvent.InsertAsync(_others);
     }
 
-    [TestCase("month-0")]
-    [TestCase("month-1")]
-    [TestCase("month-2")]
-    public async Task An_event_of_any_month_is_found_as_its_own_source_s(string messageId)
+    /// <summary>Events month-0, month-1 and month-2 of the source, stored now, 35 and 70 days ago.</summary>
+    static List<StoredEvent> OverThreeMonths(string source)
     {
-        await using var conn = await TestStack.Database.OpenConnectionAsync();
-        var ids = (await conn.QueryAsync<(string MessageId, long Id)>(SelectIds, new { Source = _source })).ToDictionary(r => r.MessageId, r => r.Id);
-        var otherIds = (await conn.QueryAsync<(string MessageId, long Id)>(SelectIds, new { Source = _other })).ToDictionary(r => r.MessageId, r => r.Id);
+        var now = DateTime.UtcNow;
+        return [.. Enumerable.Range(0, 3).Select(i => StoredEvent.Track(source, $"{source} {i}", "u1", now) with
+        {
+            MessageId = $"month-{i}",
+            StoredAt = now.AddDays(-35 * i),
+        })];
+    }
 
-        var found = await ReadSide.GetJsonAsync($"/v1/events/{messageId}", _readKey);
-        var foundByOther = await ReadSide.GetJsonAsync($"/v1/events/{messageId}", _otherReadKey);
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(2)]
+    public async Task An_event_of_any_month_is_found_as_its_own_source_s(int month)
+    {
+        var (mine, others) = (_mine[month], _others[month]);
+
+        var found = await ReadSide.GetJsonAsync($"/v1/events/{mine.MessageId}", _readKey);
+        var foundByOther = await ReadSide.GetJsonAsync($"/v1/events/{mine.MessageId}", _otherReadKey);
 
         Assert.Multiple(() =>
         {
             Assert.That(found.GetProperty("status").GetString(), Is.EqualTo("stored"));
-            Assert.That(found.GetProperty("event").GetProperty("id").GetInt64(), Is.EqualTo(ids[messageId]));
-            Assert.That(found.GetProperty("event").GetProperty("event").GetString(), Is.EqualTo($"{_source} {messageId[^1]}"));
-            Assert.That(foundByOther.GetProperty("event").GetProperty("id").GetInt64(), Is.EqualTo(otherIds[messageId]), "the other source's event of that id");
+            Assert.That(found.GetProperty("event").GetProperty("id").GetInt64(), Is.EqualTo(mine.Id));
+            Assert.That(found.GetProperty("event").GetProperty("event").GetString(), Is.EqualTo(mine.Event));
+            Assert.That(foundByOther.GetProperty("event").GetProperty("id").GetInt64(), Is.EqualTo(others.Id), "the other source's event of that id");
         });
     }
 
@@ -65,7 +66,7 @@ public sealed class When_an_event_is_found_by_its_message_id
     {
         await using var conn = await TestStack.Database.OpenConnectionAsync();
         var plan = string.Join('\n', await conn.QueryAsync<string>(
-            "explain (analyze, costs off, timing off, summary off) " + EventsApi.SelectEventByMessageId, new { SourceId = _source, MessageId = "month-1" }));
+            "explain (analyze, costs off, timing off, summary off) " + EventsApi.SelectEventByMessageId, new { _mine[1].SourceId, _mine[1].MessageId }));
 
         var partitionsRead = plan.Split('\n').Count(line => line.Contains(" on events_p", StringComparison.Ordinal) && !line.EndsWith("(never executed)", StringComparison.Ordinal));
         Assert.That(partitionsRead, Is.EqualTo(1), plan);
