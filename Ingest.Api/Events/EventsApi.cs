@@ -37,15 +37,12 @@ public static class EventsApi
 
     /// <summary>
     /// An event by its key: the key's stored_at in event_keys names the event's partition and its place in
-    /// events_stored (migration 0110); the key is found through the hash index of event_key(source_id, message_id)
-    /// (0111). An event has no key only if it was inserted without one, which no import may do.
+    /// events_stored (migration 0110). An event has no key only if it was inserted without one, which no import may do.
     /// </summary>
     internal static readonly string SelectEventByMessageId = $"""
         select {EventsTable.ReadSelectList} from events
         where source_id = @SourceId and message_id = @MessageId
-          and stored_at = (select stored_at from event_keys
-                           where event_key(source_id, message_id) = event_key(@SourceId, @MessageId)
-                             and source_id = @SourceId and message_id = @MessageId)
+          and stored_at = (select stored_at from event_keys where source_id = @SourceId and message_id = @MessageId)
         """;
 
     const string SelectQuarantinedByMessageId = """

@@ -25,16 +25,13 @@ static class NewEvents
     /// <summary>Gives the transaction its id; sent before <see cref="InsertFrom"/> or <see cref="ClaimKeysOf"/> unless the transaction already wrote.</summary>
     internal const string AssignTransactionId = "select pg_current_xact_id()";
 
-    /// <summary>
-    /// The batch's keys claimed, in key order, each with the time it is stored (from a CTE named batch). The conflict is
-    /// event_keys' one constraint, an exclusion over a hash index of event_key(source_id, message_id) (migration 0111).
-    /// </summary>
+    /// <summary>The batch's keys claimed, in key order, each with the time it is stored (from a CTE named batch).</summary>
     const string Claimed = """
         claimed as (
             insert into event_keys (source_id, message_id, stored_at)
             select source_id, message_id, clock_timestamp() from batch
             order by source_id, message_id
-            on conflict do nothing
+            on conflict (source_id, message_id) do nothing
             returning source_id, message_id, stored_at
         )
         """;

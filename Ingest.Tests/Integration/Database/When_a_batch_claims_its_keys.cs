@@ -12,7 +12,6 @@ namespace Ingest.Tests.Integration.Database;
 /// one after a refusal) deduplicates on (source, message id) through event_keys, with no trigger on events (migration
 /// 0108): the first event of a key in a batch is stored, a key already stored or held by a transaction that commits
 /// skips its event, a filtered subject's event is skipped with its key kept, and each key carries its event's stored_at.
-/// Since migration 0111 a key is unique through an exclusion constraint over a hash index, not a primary key.
 /// </summary>
 [TestFixture(Path.Unnest), TestFixture(Path.Copy), TestFixture(Path.OneByOne), CancelAfter(60_000)]
 public sealed class When_a_batch_claims_its_keys(When_a_batch_claims_its_keys.Path path)
@@ -56,21 +55,6 @@ public sealed class When_a_batch_claims_its_keys(When_a_batch_claims_its_keys.Pa
 
         Assert.That(inserted, Is.EqualTo(1));
         Assert.That((await StoredAsync()).Select(e => (e.MessageId, e.Event)), Is.EqualTo(new[] { ("a", "first"), ("d", "Test Event") }));
-    }
-
-    [Test]
-    public async Task Keys_whose_source_and_message_id_join_into_the_same_text_are_two_keys()
-    {
-        // event_key(source_id, message_id) is one text (migration 0111): "<source>" + "xy" and "<source>x" + "y" would
-        // be the same without the source id's length in front.
-        var other = _source + "x";
-        await using (var conn = await _db.DataSource.OpenConnectionAsync())
-            await conn.ExecuteAsync("insert into sources (id, name) values (@other, @other)", new { other });
-
-        var inserted = await WriteAsync(Track("xy"), TestEvents.Track(other, "y"));
-        var resent = await WriteAsync(Track("xy"), TestEvents.Track(other, "y"));
-
-        Assert.That((inserted, resent), Is.EqualTo((2, 0)), "two events stored, and each a duplicate when sent again");
     }
 
     [Test]
