@@ -10,7 +10,8 @@
 # RabbitMQ 27672 (and 27682-27683); B's the same in 28xxx.
 # Settings: AB_ROUNDS (6), AB_SECONDS (10), AB_CONNECTIONS (64), AB_BATCH (1: /v1/track; N>1: /v1/batch of N),
 # A_ERL_ARGS, B_ERL_ARGS (RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS of each side's node), A_ENV, B_ENV (settings of each
-# side's hosts, e.g. B_ENV="Ingest__Publish__Window=00:00:00.005").
+# side's hosts, e.g. B_ENV="Ingest__Publish__Window=00:00:00.005"), A_PG, B_PG (PostgreSQL settings of each side that a
+# reload applies, set by ALTER SYSTEM after the stack starts, e.g. B_PG="max_wal_size=8GB checkpoint_timeout=15min").
 set -uo pipefail
 A=$(cd "$1" && pwd) B=$(cd "$2" && pwd)
 rounds=${AB_ROUNDS:-6} secs=${AB_SECONDS:-10} conns=${AB_CONNECTIONS:-64} batch=${AB_BATCH:-1}
@@ -22,9 +23,9 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sud
 work=$(mktemp -d)
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 . "$A/deploy/lib.sh"
-declare -A pg amqp dir erl hostenv api_pid worker_pid port
-pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-}
-pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-}
+declare -A pg amqp dir erl hostenv pgconf api_pid worker_pid port
+pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-} pgconf[A]=${A_PG:-}
+pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-} pgconf[B]=${B_PG:-}
 stack() { INGEST_STACK_DIR=$work/stack-$1 INGEST_PG_PORT=${pg[$1]} INGEST_AMQP_PORT=${amqp[$1]} "${dir[$1]}/deploy/stack.sh" "${@:2}"; }
 cleanup() {
   for s in A B; do kill ${api_pid[$s]:-} ${worker_pid[$s]:-} 2>/dev/null; done
@@ -38,6 +39,10 @@ cleanup() {
 trap cleanup EXIT
 for s in A B; do
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${erl[$s]}" stack $s start >/dev/null || { echo "stack $s did not start"; exit 1; }
+  for setting in ${pgconf[$s]}; do
+    psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -qc "alter system set ${setting%%=*} = '${setting#*=}'" || exit 1
+  done
+  [ -z "${pgconf[$s]}" ] || psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -Atc "select pg_reload_conf()" >/dev/null
   cs="Host=127.0.0.1;Port=${pg[$s]};Username=postgres;Database=ingest"
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
@@ -111,7 +116,8 @@ for s in A B; do
       awk '{v[NR] = $1} END {printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
   done
   psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -d ingest -Atc \
-    "select ' events/msg=' || round(sum(events)::numeric / nullif(sum(broker_messages), 0), 1) from ingest_transactions where status = 'committed'"
+    "select ' events/msg=' || round(sum(events)::numeric / nullif(sum(broker_messages), 0), 1) || ' checkpoints=' ||
+            (select checkpoints_timed + checkpoints_req from pg_stat_bgwriter) from ingest_transactions where status = 'committed'"
 done
 # B's pipeline below A's in how many rounds (each round is one A and one B window, back to back)
 paste -d' ' <(grep '^A ' "$work/rounds") <(grep '^B ' "$work/rounds") | awk '{split($9, a, "="); split($18, b, "="); n++; if (b[2] < a[2]) k++} END {printf "B cost less than A in %d of %d rounds\n", k, n}'
