@@ -26,6 +26,7 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 declare -A pg amqp dir erl hostenv pgconf api_pid worker_pid port
 pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-} pgconf[A]=${A_PG:-}
 pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-} pgconf[B]=${B_PG:-}
+sql() { psql -h 127.0.0.1 -p ${pg[$1]} -U postgres "${@:2}"; } # sql SIDE PSQL_ARGS...
 stack() { INGEST_STACK_DIR=$work/stack-$1 INGEST_PG_PORT=${pg[$1]} INGEST_AMQP_PORT=${amqp[$1]} "${dir[$1]}/deploy/stack.sh" "${@:2}"; }
 cleanup() {
   for s in A B; do kill ${api_pid[$s]:-} ${worker_pid[$s]:-} 2>/dev/null; done
@@ -40,9 +41,9 @@ trap cleanup EXIT
 for s in A B; do
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${erl[$s]}" stack $s start >/dev/null || { echo "stack $s did not start"; exit 1; }
   for setting in ${pgconf[$s]}; do
-    psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -qc "alter system set ${setting%%=*} = '${setting#*=}'" || exit 1
+    sql $s -qc "alter system set ${setting%%=*} = '${setting#*=}'" || exit 1
   done
-  [ -z "${pgconf[$s]}" ] || psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -Atc "select pg_reload_conf()" >/dev/null
+  [ -z "${pgconf[$s]}" ] || sql $s -Atc "select pg_reload_conf()" >/dev/null
   cs="Host=127.0.0.1;Port=${pg[$s]};Username=postgres;Database=ingest"
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
@@ -62,13 +63,14 @@ wrk.headers["Authorization"] = "Basic $auth"
 local n = 0
 local props = '"properties":{"plan":"pro","amount":12.5,"path":"/pricing","referrer":"https://example.com/"}'
 function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)) end
-local function track(id, i) return '{"type":"track","userId":"u' .. (i % 7) .. '","event":"Clicked",' .. props .. ',"messageId":"' .. id .. '","timestamp":"$now"}' end
+local function track(id, user) return '{"type":"track","userId":"u' .. user .. '","event":"Clicked",' .. props .. ',"messageId":"' .. id .. '","timestamp":"$now"}' end
 request = function()
   n = n + 1
   local prefix = math.random(1e9) .. "-" .. n
-  if $batch == 1 then return wrk.format(nil, "/v1/track", nil, track(prefix, n)) end
+  if $batch == 1 then return wrk.format(nil, "/v1/track", nil, track(prefix, n % 7)) end
+  -- as StressTests' batches (EventBodies.Batch): each event's message id random on its own, its user one of 65,536
   local parts = {}
-  for i = 1, $batch do parts[i] = track(prefix .. "-" .. i, i) end
+  for i = 1, $batch do parts[i] = track(math.random(1e9) .. "-" .. prefix .. "-" .. i, math.random(0, 65535)) end
   return wrk.format(nil, "/v1/batch", nil, '{"batch":[' .. table.concat(parts, ",") .. ']}')
 end
 LUA
@@ -80,7 +82,9 @@ pids_of() { # the processes of a side: api worker beam postgres(cluster: postmas
   pm=$(listener ${pg[$s]})
   echo "${api_pid[$s]}|${worker_pid[$s]}|$(listener ${amqp[$s]})|$pm $(pgrep -P "$pm" | tr '\n' ' ')"
 }
-stored() { psql -h 127.0.0.1 -p ${pg[$1]} -U postgres -d ingest -Atc "select count(*) from events"; }
+# The events the side's worker stored, from its transaction log: a count(*) of events would scan the whole table on
+# every poll of the drain, a cost in PostgreSQL's CPU that grows with the table (at 10 M events, seconds a window).
+stored() { sql $1 -d ingest -Atc "select coalesce(sum(inserted), 0) from ingest_transactions where status = 'committed'"; }
 # window SIDE SECONDS: loads the side, waits for its drain, prints "requests stored <4 ticks before> <4 after> p99", the
 # ticks (1/100 s: utime+stime with reaped children's) of api, worker, rabbitmq and postgres in that order.
 window() {
@@ -115,7 +119,7 @@ for s in A B; do
     printf ' %s=%s' $f "$(grep "^$s " "$work/rounds" | grep -o " $f=[0-9.]*" | cut -d= -f2 | sort -n |
       awk '{v[NR] = $1} END {printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
   done
-  psql -h 127.0.0.1 -p ${pg[$s]} -U postgres -d ingest -Atc \
+  sql $s -d ingest -Atc \
     "select ' events/msg=' || round(sum(events)::numeric / nullif(sum(broker_messages), 0), 1) || ' checkpoints=' ||
             (select checkpoints_timed + checkpoints_req from pg_stat_bgwriter) from ingest_transactions where status = 'committed'"
 done
