@@ -45,4 +45,15 @@ public sealed class When_docker_compose_is_read
     [Test]
     public void Both_hosts_have_broker_settings() =>
         Assert.That(HostsWithBrokerSettings().Select(c => (string)c.Arguments[0]!), Is.SupersetOf(new[] { "api-1", "api-2", "worker-1", "worker-2" }));
+
+    [Test]
+    public void Postgres_runs_on_the_settings_file_the_stack_starts_its_server_with()
+    {
+        var postgres = (Dictionary<object, object>)Services["postgres"];
+        var command = ((List<object>)postgres["command"]).Cast<string>().ToList();
+        var configFile = command.Single(a => a.StartsWith("config_file=", StringComparison.Ordinal))["config_file=".Length..];
+        Assert.That(command[command.IndexOf($"config_file={configFile}") - 1], Is.EqualTo("-c"));
+        Assert.That(((List<object>)postgres["volumes"]).Cast<string>(), Does.Contain($"./deploy/postgres/postgresql.conf:{configFile}:ro"));
+        Assert.That(File.Exists(Path.Combine(Integration.TestStack.RepoRoot, "deploy", "postgres", "postgresql.conf")), Is.True);
+    }
 }
