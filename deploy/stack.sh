@@ -69,11 +69,13 @@ start_pg() {
   if [ ! -f "$pg_dir/PG_VERSION" ]; then
     as_pg "$pg_bin/initdb" -D "$pg_dir" -A trust -U postgres -E UTF8 --no-locale >/dev/null
   fi
-  # deploy/postgres/postgresql.conf's settings on the command line, so that a cluster made before a change gets it too.
-  local settings
-  settings=$(sed -n "s/^\([a-z_]*\) *= *'\{0,1\}\([^' #]*\).*/-c \1=\2/p" "$repo/deploy/postgres/postgresql.conf" | grep -v '^-c listen_addresses=')
-  as_pg "$pg_bin/pg_ctl" -D "$pg_dir" -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 ${settings//$'\n'/ }" \
-    -l "$pg_dir/log" -w -t 60 start >/dev/null
+  # deploy/postgres/postgresql.conf, copied in at every start (a cluster made before a change gets it too) and included
+  # by the cluster's own file, then the address. Not on the command line, which would override ALTER SYSTEM
+  # (deploy/ab.sh's A_PG/B_PG).
+  cp "$repo/deploy/postgres/postgresql.conf" "$pg_dir/ingest.conf"
+  grep -qx "include 'ingest.conf'" "$pg_dir/postgresql.conf" ||
+    printf "include 'ingest.conf'\nlisten_addresses = '127.0.0.1'\n" >>"$pg_dir/postgresql.conf"
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir" -o "-p $pg_port -k $pg_dir" -l "$pg_dir/log" -w -t 60 start >/dev/null
   echo "postgres: started on 127.0.0.1:$pg_port (data $pg_dir)"
   ensure_database
 }
