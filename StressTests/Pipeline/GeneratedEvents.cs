@@ -43,9 +43,9 @@ public static class GeneratedEvents
 
     /// <summary>
     /// Generates <paramref name="count"/> events of <paramref name="source"/>, a million a transaction, then vacuums and
-    /// analyses events and takes a checkpoint, so that writing out the pages the fill and the vacuum dirtied is done before
-    /// the caller measures, not charged to its first seconds. With <paramref name="subjects"/>, every <c>Stride</c>-th event is one of <c>Count</c> subjects'
-    /// (erase-1 …); without, none is.
+    /// analyses events and takes a checkpoint, so that the pages the fill and the vacuum dirtied are written out before
+    /// the caller measures, not in its first seconds. With <paramref name="subjects"/>, every <c>Stride</c>-th event is
+    /// one of <c>Count</c> subjects' (erase-1 …); without, none is.
     /// </summary>
     public static async Task FillAsync(NpgsqlDataSource db, string source, long count, (long Stride, int Count)? subjects, CancellationToken ct)
     {
