@@ -41,6 +41,9 @@ public static class GeneratedEvents
         from generated
         """;
 
+    /// <summary>What <see cref="FillAsync"/> does after generating, for the reports that describe its table.</summary>
+    public const string ThenPrepared = "vacuumed, analysed and checkpointed";
+
     /// <summary>
     /// Generates <paramref name="count"/> events of <paramref name="source"/>, a million a transaction, then vacuums and
     /// analyses events and takes a checkpoint, so that the pages the fill and the vacuum dirtied are written out before

@@ -202,12 +202,12 @@ public static class PipelineScenarios
         await TestContext.Progress.WriteLineAsync(F($"full table: generating {events:N0} events"));
         await GeneratedEvents.FillAsync(pipeline.Database, filler.Id, events, subjects: null, ct);
         var filled = clock.Elapsed;
-        await TestContext.Progress.WriteLineAsync(F($"full table: {events:N0} events generated, vacuumed, analysed and checkpointed in {filled.TotalSeconds:0} s"));
+        await TestContext.Progress.WriteLineAsync(F($"full table: {events:N0} events generated, {GeneratedEvents.ThenPrepared} in {filled.TotalSeconds:0} s"));
 
         var result = await BatchesAsync(pipeline, F($"batches-of-100-on-{events / 1e6:0.#}M-events"), clients: 8, Settings.Duration, ct, filled: filler);
         var full = result.Cost?.MicrosPerEvent(ProcessCpu.Postgres);
         var empty = before.Cost?.MicrosPerEvent(ProcessCpu.Postgres);
-        result.Figures.Add(("table", F($"{events:N0} events of the scenario's source, random message ids, generated over 30 days, vacuumed, analysed and checkpointed, in {filled.TotalSeconds:0} s, before the run")));
+        result.Figures.Add(("table", F($"{events:N0} events of the scenario's source, random message ids, generated over 30 days, {GeneratedEvents.ThenPrepared}, in {filled.TotalSeconds:0} s, before the run")));
         if (full is { } f && empty is > 0)
         {
             result.Figures.Add(("PostgreSQL as the table grows", F($"{f:0.0} µs CPU per stored event against {empty:0.0} in {before.Name}: {f / empty.Value:0.00}× (goal ≤{FullTableGoal}×)")));
