@@ -12,6 +12,9 @@
 #
 # Settings (environment): INGEST_STACK_DIR (default <repo>/.local/stack), INGEST_PG_PORT (25432),
 # INGEST_AMQP_PORT (25672). Several stacks can run side by side with different values.
+# INGEST_PG_HUGE_PAGES=reserve (deploy/bench.sh sets it): before PostgreSQL starts, reserve the huge pages its shared
+# memory needs (vm.nr_hugepages, as root or by sudo) if the system has too few free, and give them back at stop.
+# Off by default: a reserved page is memory taken from everything else until then, used or not.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +65,27 @@ cluster_env() { rabbit_env_for "$cluster_dir" "$cluster_dir/n$1" "$(cluster_node
 cluster_ctl() { local n=$1; shift; (cluster_env "$n"; "$rabbit_bin/rabbitmqctl" -q -n "$(cluster_node "$n")" "$@"); }
 cluster_running() { cluster_ctl "$1" status >/dev/null 2>&1; }
 
+# The huge pages this stack reserved (reserve_huge_pages), to give back at stop.
+huge_pages_file=$stack_dir/huge-pages-reserved
+set_huge_pages() { echo "$1" | sudo_if_needed tee /proc/sys/vm/nr_hugepages >/dev/null 2>&1; }
+reserve_huge_pages() {
+  [ "${INGEST_PG_HUGE_PAGES:-}" = reserve ] || return 0
+  local need available before
+  need=$(as_pg "$pg_bin/postgres" -D "$pg_dir" -C shared_memory_size_in_huge_pages) || return 0
+  available=$(awk '/^HugePages_Free/ { f = $2 } /^HugePages_Rsvd/ { r = $2 } END { print f - r }' /proc/meminfo)
+  [ "$need" -gt "$available" ] || return 0
+  before=$(cat /proc/sys/vm/nr_hugepages)
+  set_huge_pages $((before + need - available)) || { echo "postgres: could not reserve $need huge pages"; return 0; }
+  # The kernel reserves what it can find free, perhaps fewer; PostgreSQL (huge_pages = try) then runs without.
+  echo $(($(cat /proc/sys/vm/nr_hugepages) - before + $(cat "$huge_pages_file" 2>/dev/null || echo 0))) >"$huge_pages_file"
+}
+release_huge_pages() {
+  [ -f "$huge_pages_file" ] || return 0
+  set_huge_pages $(($(cat /proc/sys/vm/nr_hugepages) - $(cat "$huge_pages_file"))) || true
+  rm -f "$huge_pages_file"
+}
+on_huge_pages() { grep -q anon_hugepage "/proc/$(head -1 "$pg_dir/postmaster.pid")/maps" 2>/dev/null; }
+
 start_pg() {
   if pg_running; then echo "postgres: already running on 127.0.0.1:$pg_port"; ensure_database; return; fi
   mkdir -p "$pg_dir"
@@ -75,8 +99,9 @@ start_pg() {
   cp "$repo/deploy/postgres/postgresql.conf" "$pg_dir/ingest.conf"
   grep -qx "include 'ingest.conf'" "$pg_dir/postgresql.conf" ||
     printf "include 'ingest.conf'\nlisten_addresses = '127.0.0.1'\n" >>"$pg_dir/postgresql.conf"
+  reserve_huge_pages
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir" -o "-p $pg_port -k $pg_dir" -l "$pg_dir/log" -w -t 60 start >/dev/null
-  echo "postgres: started on 127.0.0.1:$pg_port (data $pg_dir)"
+  echo "postgres: started on 127.0.0.1:$pg_port (data $pg_dir$(on_huge_pages && echo ", shared memory on huge pages"))"
   ensure_database
 }
 
@@ -200,6 +225,7 @@ stop_all() {
   if rabbit_running; then (rabbit_env; "$rabbit_bin/rabbitmqctl" -q -n "$node" shutdown >/dev/null 2>&1) || true; echo "rabbitmq: stopped"; else echo "rabbitmq: not running"; fi
   (rabbit_env; pkill -f -- "-sname ingest-${amqp_port}" >/dev/null 2>&1 || true; [ -x "$(command -v epmd)" ] && epmd -port "$epmd_port" -kill >/dev/null 2>&1 || true)
   if pg_running; then as_pg "$pg_bin/pg_ctl" -D "$pg_dir" -m fast -w stop >/dev/null; echo "postgres: stopped"; else echo "postgres: not running"; fi
+  release_huge_pages
 }
 
 print_env() {
