@@ -43,8 +43,8 @@ public sealed record FuzzCase(string Class, string Path, JsonText Json, string? 
         if (Parse(Json.Bytes) is not { ValueKind: JsonValueKind.Object } root) return [400];
         var nearTheLimit = !IsBatch && !IsLegacy && Json.Bytes.Length > MaxMessageBytes - AddedByApi;
         if (Key is KeyPlacement.Missing) return [401];
-        // The corrupt-gzip case sends a lone track message to every path; when the damage missed, /v1/batch and
-        // /analytics refuse it for the "batch" or "data" it lacks.
+        // The corrupt-gzip case sends each message path a message of its type, and /v1/batch and /analytics a lone
+        // track message; when the damage missed, those two refuse it for the "batch" or "data" it lacks.
         if (Transport == Transport.CorruptGzip && (IsBatch || IsLegacy)) return [400];
         return (nearTheLimit ? Verdict(root).Worst(Fuzz.Verdict.Either) : Verdict(root)) switch
         {

@@ -94,7 +94,10 @@ public static class FuzzRequests
             (15, Case("message past 32 KB", Gen.Const("/v1/track"), Gen.Int[32_800, 40_000].Select(Padded))),
             (10, Case("batch past 500 KB", BatchPath, Gen.Int[515_000, 700_000].Select(n => JsonText.Raw($"{{\"batch\":[{{\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\",\"properties\":{{\"s\":\"{new string('x', n)}\"}}}}]}}")))),
             (15, Case("gzip bomb", Gen.OneOf("/v1/batch", "/analytics", "/v1/track"), Bomb, Gen.OneOf(Transport.Gzip, Transport.Zlib))),
-            (25, Case("corrupt gzip or deflate", Gen.OneOf([.. MessagePaths, "/v1/batch", "/analytics"]), Message("/v1/track", false), Gen.Const(Transport.CorruptGzip))),
+            // A message of the path's own type: when the damage misses, the API reads it whole, and a track message
+            // on /v1/group or /v1/alias lacks what those require (found by CI: a 400 for a group call without groupId).
+            (25, Gen.OneOf([.. MessagePaths, "/v1/batch", "/analytics"]).SelectMany(p => Case("corrupt gzip or deflate", Gen.Const(p),
+                Message(MessagePaths.Contains(p) ? p : "/v1/track", false), Gen.Const(Transport.CorruptGzip)))),
             (20, Case("unknown Content-Encoding", Gen.OneOf(MessagePaths), Message("/v1/track", false), Gen.Const(Transport.UnknownEncoding))),
             (25, Case("wrong Content-Type", Gen.OneOf([.. MessagePaths, "/v1/batch"]), Message("/v1/track", false), contentType: WrongContentType)),
             (25, Case("no key, unknown key, read key", Gen.OneOf([.. MessagePaths, "/v1/batch"]), Message("/v1/track", false),
