@@ -11,7 +11,7 @@
 # Settings: AB_ROUNDS (6), AB_SECONDS (10), AB_CONNECTIONS (64), AB_BATCH (1: /v1/track; N>1: /v1/batch of N),
 # A_ERL_ARGS, B_ERL_ARGS (RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS of each side's node), A_ENV, B_ENV (settings of each
 # side's hosts, e.g. B_ENV="Ingest__Publish__Window=00:00:00.005"), A_PG, B_PG (PostgreSQL settings of each side, set by
-# ALTER SYSTEM after the stack starts, then reloaded, or the stack restarted when one needs it, e.g. B_PG="huge_pages=on").
+# ALTER SYSTEM after the stack starts, then reloaded, or PostgreSQL restarted when one needs it, e.g. B_PG="huge_pages=on").
 set -uo pipefail
 A=$(cd "$1" && pwd) B=$(cd "$2" && pwd)
 rounds=${AB_ROUNDS:-6} secs=${AB_SECONDS:-10} conns=${AB_CONNECTIONS:-64} batch=${AB_BATCH:-1}
@@ -45,8 +45,7 @@ for s in A B; do
   done
   [ -z "${pgconf[$s]}" ] || sql $s -Atc "select pg_reload_conf()" >/dev/null
   if [ "$(sql $s -Atc "select count(*) from pg_settings where pending_restart")" != 0 ]; then # e.g. huge_pages, shared_buffers
-    stack $s stop >/dev/null 2>&1
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${erl[$s]}" stack $s start >/dev/null || { echo "stack $s did not restart"; exit 1; }
+    { stack $s stop-postgres && stack $s start-postgres; } >/dev/null || { echo "postgres $s did not restart"; exit 1; }
   fi
   cs="Host=127.0.0.1;Port=${pg[$s]};Username=postgres;Database=ingest"
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
