@@ -57,10 +57,11 @@ public sealed class TestStack
         await DropDatabaseAsync(DatabaseName);
     }
 
-    public static async Task CreateDatabaseAsync(string name)
+    /// <param name="locale">The database's locale, when not the server's (then built from template0, as PostgreSQL requires).</param>
+    public static async Task CreateDatabaseAsync(string name, string? locale = null)
     {
         await using var admin = new NpgsqlConnection(ConnectionStringFor("postgres"));
-        await admin.ExecuteAsync($"create database {name}");
+        await admin.ExecuteAsync(locale is null ? $"create database {name}" : $"create database {name} template template0 locale '{locale}'");
     }
 
     public static async Task DropDatabaseAsync(string name)

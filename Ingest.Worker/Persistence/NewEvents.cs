@@ -25,12 +25,12 @@ static class NewEvents
     /// <summary>Gives the transaction its id; sent before <see cref="InsertFrom"/> or <see cref="ClaimKeysOf"/> unless the transaction already wrote.</summary>
     internal const string AssignTransactionId = "select pg_current_xact_id()";
 
-    /// <summary>The batch's keys claimed, in key order, each with the time it is stored (from a CTE named batch).</summary>
+    /// <summary>The batch's keys claimed in the index's order (bytes, as the columns compare since 0111), each with the time it is stored (from a CTE named batch).</summary>
     const string Claimed = """
         claimed as (
             insert into event_keys (source_id, message_id, stored_at)
             select source_id, message_id, clock_timestamp() from batch
-            order by source_id, message_id
+            order by source_id collate "C", message_id collate "C"
             on conflict (source_id, message_id) do nothing
             returning source_id, message_id, stored_at
         )

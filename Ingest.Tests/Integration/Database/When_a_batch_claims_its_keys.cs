@@ -12,17 +12,22 @@ namespace Ingest.Tests.Integration.Database;
 /// one after a refusal) deduplicates on (source, message id) through event_keys, with no trigger on events (migration
 /// 0108): the first event of a key in a batch is stored, a key already stored or held by a transaction that commits
 /// skips its event, a filtered subject's event is skipped with its key kept, and each key carries its event's stored_at.
+/// Each path runs again in a database whose locale is not C, where the parameters' collation is not the key columns'
+/// (migration 0111): as in a database of postgres:15's image (en_US.UTF-8), C.UTF-8 being the one every Debian has.
 /// </summary>
-[TestFixture(Path.Unnest), TestFixture(Path.Copy), TestFixture(Path.OneByOne), CancelAfter(60_000)]
-public sealed class When_a_batch_claims_its_keys(When_a_batch_claims_its_keys.Path path)
+[TestFixture(Path.Unnest), TestFixture(Path.Copy), TestFixture(Path.OneByOne)]
+[TestFixture(Path.Unnest, "C.UTF-8"), TestFixture(Path.Copy, "C.UTF-8"), TestFixture(Path.OneByOne, "C.UTF-8"), CancelAfter(60_000)]
+public sealed class When_a_batch_claims_its_keys(When_a_batch_claims_its_keys.Path path, string? locale)
 {
     public enum Path { Unnest, Copy, OneByOne }
+
+    public When_a_batch_claims_its_keys(Path path) : this(path, null) { }
 
     OwnDatabase _db = null!;
     string _source = null!;
 
     [OneTimeSetUp]
-    public async Task CreateDatabase() => _db = await OwnDatabase.CreateAsync();
+    public async Task CreateDatabase() => _db = await OwnDatabase.CreateAsync(locale);
 
     [OneTimeTearDown]
     public async Task DropDatabase() => await _db.DisposeAsync();

@@ -5,7 +5,7 @@ namespace Ingest.Tests.Integration.Database;
 
 /// <summary>
 /// EventsTable, the one definition of the events row, against what the migrations (history, never edited) built in
-/// this run's database: the table's columns and the arguments of insert_events_one_by_one.
+/// this run's database: the table's columns, the arguments of insert_events_one_by_one, and how its indexes compare text.
 /// </summary>
 public sealed class When_the_events_table_is_migrated
 {
@@ -52,5 +52,24 @@ public sealed class When_the_events_table_is_migrated
             Assert.That(name.StartsWith(column.Name, StringComparison.Ordinal) || column.Name.EndsWith(name, StringComparison.Ordinal), Is.True,
                 $"{argument.Name} is the array of {column.Name}");
         }
+    }
+
+    [Test]
+    public async Task Every_index_of_the_events_and_their_keys_compares_text_byte_by_byte_whatever_the_database_s_locale()
+    {
+        await using var conn = await TestStack.Database.OpenConnectionAsync();
+        // Each text key of each index on events (its partitions' included), event_keys and quarantined_events, with
+        // its collation: "C" when the column or the index says so, "default" when it follows the database's locale.
+        var keys = (await conn.QueryAsync<(string Index, string Collation)>("""
+            select i.indexrelid::regclass::text, c.collname::text
+            from pg_index i
+            cross join lateral unnest(i.indcollation::oid[]) as k(collation_oid)
+            join pg_collation c on c.oid = k.collation_oid
+            where i.indrelid in (select 'events'::regclass union all select inhrelid from pg_inherits where inhparent = 'events'::regclass
+                                 union all select 'event_keys'::regclass union all select 'quarantined_events'::regclass)
+            """)).ToList();
+
+        Assert.That(keys.Select(k => k.Index), Does.Contain("event_keys_pkey").And.Contain("events_source_user_key_time").And.Contain("quarantined_events_message"));
+        Assert.That(keys.Where(k => k.Collation != "C").Select(k => $"{k.Index} ({k.Collation})"), Is.Empty);
     }
 }

@@ -23,10 +23,11 @@ public sealed class OwnDatabase : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
     string? _role;
 
-    public static async Task<OwnDatabase> CreateAsync()
+    /// <param name="locale">The database's locale, when not the server's (a locale the system has, e.g. C.UTF-8).</param>
+    public static async Task<OwnDatabase> CreateAsync(string? locale = null)
     {
         var db = new OwnDatabase($"ingest_fault_{Guid.NewGuid():N}"[..26]);
-        await TestStack.CreateDatabaseAsync(db.Name);
+        await TestStack.CreateDatabaseAsync(db.Name, locale);
         await new Migrator(db.DataSource, NullLogger<Migrator>.Instance).ApplyAsync(CancellationToken.None);
         return db;
     }
