@@ -11,7 +11,9 @@
 # Settings: AB_ROUNDS (6), AB_SECONDS (10), AB_CONNECTIONS (64), AB_BATCH (1: /v1/track; N>1: /v1/batch of N),
 # A_ERL_ARGS, B_ERL_ARGS (RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS of each side's node), A_ENV, B_ENV (settings of each
 # side's hosts, e.g. B_ENV="Ingest__Publish__Window=00:00:00.005"), A_PG, B_PG (PostgreSQL settings of each side, set by
-# ALTER SYSTEM after the stack starts, then reloaded, or PostgreSQL restarted when one needs it, e.g. B_PG="huge_pages=on").
+# ALTER SYSTEM after the stack starts, then reloaded, or PostgreSQL restarted when one needs it, e.g. B_PG="huge_pages=on"),
+# A_LOCALE, B_LOCALE (the locale of each side's database, e.g. en_US.UTF-8 as postgres:15's image makes it; the system
+# must have it: `localedef -i en_US -f UTF-8 en_US.UTF-8`).
 set -uo pipefail
 A=$(cd "$1" && pwd) B=$(cd "$2" && pwd)
 rounds=${AB_ROUNDS:-6} secs=${AB_SECONDS:-10} conns=${AB_CONNECTIONS:-64} batch=${AB_BATCH:-1}
@@ -23,9 +25,9 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sud
 work=$(mktemp -d)
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 . "$A/deploy/lib.sh"
-declare -A pg amqp dir erl hostenv pgconf api_pid worker_pid port
-pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-} pgconf[A]=${A_PG:-}
-pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-} pgconf[B]=${B_PG:-}
+declare -A pg amqp dir erl hostenv pgconf locale api_pid worker_pid port
+pg[A]=27432 amqp[A]=27672 port[A]=27001 dir[A]=$A erl[A]=${A_ERL_ARGS:-} hostenv[A]=${A_ENV:-} pgconf[A]=${A_PG:-} locale[A]=${A_LOCALE:-}
+pg[B]=28432 amqp[B]=28672 port[B]=28001 dir[B]=$B erl[B]=${B_ERL_ARGS:-} hostenv[B]=${B_ENV:-} pgconf[B]=${B_PG:-} locale[B]=${B_LOCALE:-}
 sql() { psql -h 127.0.0.1 -p ${pg[$1]} -U postgres "${@:2}"; } # sql SIDE PSQL_ARGS...
 stack() { INGEST_STACK_DIR=$work/stack-$1 INGEST_PG_PORT=${pg[$1]} INGEST_AMQP_PORT=${amqp[$1]} "${dir[$1]}/deploy/stack.sh" "${@:2}"; }
 cleanup() {
@@ -51,7 +53,11 @@ for s in A B; do
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
   export ConnectionStrings__Postgres=$cs
-  /usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p ${pg[$s]} -U postgres ingest 2>/dev/null
+  if [ -n "${locale[$s]}" ]; then
+    sql $s -qc "drop database if exists ingest" -c "create database ingest template template0 locale '${locale[$s]}'" || exit 1
+  else
+    /usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p ${pg[$s]} -U postgres ingest 2>/dev/null
+  fi
   dotnet "$w" migrate >/dev/null || { echo "migrate $s failed"; exit 1; }
   dotnet "$w" source add ab >/dev/null; key=$(dotnet "$w" key create ab write | tail -1)
   ([ -z "${hostenv[$s]}" ] || export ${hostenv[$s]}; run_host "$w" $((port[$s] + 1))) >"$work/worker-$s.log" 2>&1 & worker_pid[$s]=$!
