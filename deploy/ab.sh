@@ -53,11 +53,8 @@ for s in A B; do
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
   export ConnectionStrings__Postgres=$cs
-  if [ -n "${locale[$s]}" ]; then
-    sql $s -qc "drop database if exists ingest" -c "create database ingest template template0 locale '${locale[$s]}'" || exit 1
-  else
-    /usr/lib/postgresql/15/bin/createdb -h 127.0.0.1 -p ${pg[$s]} -U postgres ingest 2>/dev/null
-  fi
+  # stack.sh made the database ingest; a side with a locale of its own gets it made again in that locale
+  [ -z "${locale[$s]}" ] || sql $s -qc "drop database ingest" -c "create database ingest template template0 locale '${locale[$s]}'" || exit 1
   dotnet "$w" migrate >/dev/null || { echo "migrate $s failed"; exit 1; }
   dotnet "$w" source add ab >/dev/null; key=$(dotnet "$w" key create ab write | tail -1)
   ([ -z "${hostenv[$s]}" ] || export ${hostenv[$s]}; run_host "$w" $((port[$s] + 1))) >"$work/worker-$s.log" 2>&1 & worker_pid[$s]=$!
