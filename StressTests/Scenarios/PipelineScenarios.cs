@@ -233,7 +233,7 @@ public static class PipelineScenarios
         await conn.ExecuteAsync(new CommandDefinition("truncate events, event_keys; checkpoint", commandTimeout: 600, cancellationToken: ct));
     }
 
-    /// <summary>Issue #25's goal for a full table: PostgreSQL's CPU per event at most 1.3× its figure on a (nearly) empty one.</summary>
+    /// <summary>Issue #25's goal for a full table: PostgreSQL's CPU per event at most 1.3× its figure on an empty one.</summary>
     public const double FullTableGoal = 1.3;
 
     const string Lag = $"""
