@@ -37,6 +37,15 @@ public sealed class BrokerOptions : IValidatableObject
     /// </summary>
     [Range(1, 1_000_000)] public int? DeliveryLimit { get; set; }
 
+    /// <summary>
+    /// The queue's backlog bound, in bytes of message bodies: past it RabbitMQ refuses new messages (reject-publish) and
+    /// the API answers 503 with Retry-After at once, instead of the backlog growing until the broker's disk alarm blocks
+    /// every publisher. Unset by default: the backlog is what carries ingestion through a database outage, so size it
+    /// for the longest outage to ride out (events a second × bytes an event × seconds). A declared argument, like the
+    /// queue's type: it cannot change on an existing queue (or set it by policy instead, docs/operations.md).
+    /// </summary>
+    [Range(1, long.MaxValue)] public long? MaxQueueBytes { get; set; }
+
     public string ErrorQueue => $"{Queue}_error";
 
     /// <summary>The nodes to connect to, in order.</summary>
@@ -50,14 +59,20 @@ public sealed class BrokerOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, object?> QueueArguments()
     {
-        if (QueueType == QueueType.Classic) return [];
-        var arguments = new Dictionary<string, object?> { ["x-queue-type"] = "quorum" };
+        var arguments = new Dictionary<string, object?>();
+        if (QueueType == QueueType.Quorum) arguments["x-queue-type"] = "quorum";
         if (DeliveryLimit is { } limit)
         {
             arguments["x-delivery-limit"] = limit;
             arguments["x-dead-letter-exchange"] = ErrorQueue;
             // At least once: the message leaves only once _error has it (3.10+; needs reject-publish overflow).
             arguments["x-dead-letter-strategy"] = "at-least-once";
+            arguments["x-overflow"] = "reject-publish";
+        }
+        if (MaxQueueBytes is { } bytes)
+        {
+            // Refuse the newest (the publisher gets a nack), never drop the oldest: RabbitMQ's default overflow drops the head.
+            arguments["x-max-length-bytes"] = bytes;
             arguments["x-overflow"] = "reject-publish";
         }
         return arguments;

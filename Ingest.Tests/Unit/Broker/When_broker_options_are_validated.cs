@@ -66,4 +66,20 @@ public sealed class When_broker_options_are_validated
         Assert.That(options.ErrorQueueArguments(), Is.EquivalentTo(new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }),
             "the error queue keeps its messages: no limit, no dead-lettering of its own");
     }
+
+    [TestCase("classic")]
+    [TestCase("quorum")]
+    public void A_bound_on_the_queue_refuses_the_newest_message_and_never_drops_the_oldest(string type)
+    {
+        var (options, errors) = Read(new() { ["Ingest__Broker__QueueType"] = type, ["Ingest__Broker__MaxQueueBytes"] = "1073741824" });
+
+        Assert.That(errors, Is.Empty);
+        Assert.That(options.QueueArguments(), Does.ContainKey("x-max-length-bytes").WithValue(1073741824L));
+        Assert.That(options.QueueArguments(), Does.ContainKey("x-overflow").WithValue("reject-publish"), "RabbitMQ's default overflow drops the oldest messages");
+        Assert.That(options.ErrorQueueArguments(), Does.Not.ContainKey("x-max-length-bytes").And.Not.ContainKey("x-overflow"), "the error queue keeps its messages");
+    }
+
+    [Test]
+    public void A_bound_that_is_not_positive_is_refused() =>
+        Assert.That(Read(new() { ["Ingest__Broker__MaxQueueBytes"] = "0" }).Errors, Has.Some.Contains("MaxQueueBytes"));
 }
