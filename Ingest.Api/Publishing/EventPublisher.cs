@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Ingest.Contracts;
@@ -15,8 +16,10 @@ namespace Ingest.Api.Publishing;
 /// message rate. Idle, a request's events leave at once; while other messages await their confirm, events are gathered
 /// for up to <see cref="PublishOptions.Window"/>, and while every slot waits on the broker they pile up and leave together.
 /// On shutdown, after the server has stopped taking requests, what was accepted is still sent before the bus stops.
+/// A message the broker refuses (its queue at Ingest:Broker:MaxQueueBytes) answers its requests 503 at once.
 /// </summary>
-public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log) : BackgroundService
+public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, IOptions<BrokerOptions> broker, ILogger<EventPublisher> log)
+    : BackgroundService, ISendObserver
 {
     /// <summary>A request's events waiting for their broker message. Its task completes once: confirmed, failed, or
     /// abandoned when the request has answered already (timed out, or its client gone), in which case it is not sent.</summary>
@@ -32,6 +35,9 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
 
     /// <summary>The bytes of the events accepted and not yet confirmed, failed or abandoned.</summary>
     long _pendingBytes;
+
+    /// <summary>The broker messages being sent, by batch id, each with what ends its send when the broker refuses it.</summary>
+    readonly ConcurrentDictionary<Guid, CancellationTokenSource> _sending = new();
 
     /// <summary>Completes once the events are on the broker's disk.</summary>
     /// <exception cref="BrokerUnavailableException">Not confirmed within the timeout, or too many requests or bytes waiting.</exception>
@@ -81,6 +87,7 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
         // The exchange, not queue:{name}: MassTransit would declare the queue on the send side without its arguments
         // (no x-queue-type), which RabbitMQ refuses for a quorum queue. QueueDeclaration declared queue and binding.
         var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{broker.Value.Queue}"));
+        using var refusals = bus.ConnectSendObserver(this);
         var reader = _pending.Reader;
         var window = options.Value.Window;
         var maxEvents = options.Value.MaxEventsPerMessage;
@@ -125,28 +132,51 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
 
     async Task SendAsync(ISendEndpoint endpoint, List<Pending> batch, int eventCount)
     {
+        var message = new EncodedEventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, new EncodedEventList(batch.Select(p => p.Events).ToList()));
+        using var timeout = new CancellationTokenSource(options.Value.ConfirmTimeout);
+        using var refused = new CancellationTokenSource();
+        using var send = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, refused.Token);
+        _sending[message.BatchId] = refused;
         try
         {
-            var events = new EncodedEventList(batch.Select(p => p.Events).ToList());
-            using var timeout = new CancellationTokenSource(options.Value.ConfirmTimeout);
             // The message continues the first request's trace; the header names every request's, for the worker to log.
             var traceParents = batch.Select(p => p.TraceParent).ToList();
             using var activity = IngestTracing.StartFor("publish events", ActivityKind.Producer, traceParents);
             var traceIds = string.Join(',', IngestTracing.TraceIds(traceParents));
-            await endpoint.Send(new EncodedEventBatch(Guid.CreateVersion7(), DateTimeOffset.UtcNow, events), ctx => ctx.Headers.Set(IngestHeaders.TraceIds, traceIds), timeout.Token);
+            await endpoint.Send(message, ctx => ctx.Headers.Set(IngestHeaders.TraceIds, traceIds), send.Token);
             foreach (var pending in batch)
                 if (pending.Confirmed.TrySetResult()) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
         }
         catch (Exception e)
         {
-            log.LogWarning("Broker message of {EventCount} events from {RequestCount} requests not confirmed: {Error}", eventCount, batch.Count, e.Message);
-            var failure = new BrokerUnavailableException("The broker did not confirm the events.", e);
+            var failure = refused.IsCancellationRequested
+                ? new BrokerUnavailableException("The broker refused the events: its queue is full.", e)
+                : new BrokerUnavailableException("The broker did not confirm the events.", e);
+            log.LogWarning("Broker message of {EventCount} events from {RequestCount} requests not confirmed: {Reason} {Error}", eventCount, batch.Count, failure.Message, e.Message);
             foreach (var pending in batch)
                 if (pending.Confirmed.TrySetException(failure)) Interlocked.Add(ref _pendingBytes, -pending.Events.Bytes);
         }
         finally
         {
+            _sending.TryRemove(message.BatchId, out _);
             _inFlight.Release();
         }
     }
+
+    /// <summary>
+    /// RabbitMQ refused a message (a nack: reject-publish at the queue's bound). MassTransit takes it for a connection
+    /// failure and sends it again until the confirm timeout; its requests are answered 503 at once instead.
+    /// </summary>
+    public Task SendFault<T>(SendContext<T> context, Exception exception) where T : class
+    {
+        if (context.Message is EncodedEventBatch message && IsNack(exception) && _sending.TryGetValue(message.BatchId, out var refused))
+            refused.Cancel();
+        return Task.CompletedTask;
+
+        static bool IsNack(Exception? e) => e is RabbitMQ.Client.Exceptions.PublishException { IsReturn: false } || (e is not null && IsNack(e.InnerException));
+    }
+
+    public Task PreSend<T>(SendContext<T> context) where T : class => Task.CompletedTask;
+
+    public Task PostSend<T>(SendContext<T> context) where T : class => Task.CompletedTask;
 }
