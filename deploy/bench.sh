@@ -14,7 +14,8 @@
 # Knobs (environment, see StressTests/Scenarios/Settings.cs): STRESS_SECONDS (15), STRESS_WARMUP_SECONDS (3), STRESS_COST_WARMUP_SECONDS (20),
 # STRESS_RATE (1000), STRESS_OPEN_P99_MS (100), STRESS_LAG_EVENTS_PER_SECOND (5000), STRESS_OUTAGE_RATE (500),
 # STRESS_READ_EVENTS (1000000), STRESS_PRIVACY_EVENTS (1000000), STRESS_SUSTAINED_SECONDS (60: the batch load storage
-# must keep up with), STRESS_FILLED_EVENTS (10000000: events generated into the table before the last scenario, which
+# must keep up with, run again on a pipeline of its own whose queue is bounded at STRESS_BACKLOG_MB, 64, past which the
+# API pushes back with 503), STRESS_FILLED_EVENTS (10000000: events generated into the table before the last scenario, which
 # compares PostgreSQL's CPU per event with the batch scenario's on the emptied table before and after the fill, and
 # leaves the table empty; ~20 min, ~10 GB of disk). BENCH_FILTER narrows the scenarios (a dotnet test filter), e.g.
 # BENCH_FILTER="FullyQualifiedName~Ceiling|FullyQualifiedName~64_connections".

@@ -64,15 +64,17 @@ public sealed class PipelineUnderTest : IAsyncDisposable
     /// PostgreSQL cluster of their own (deploy/stack.sh with its own folder and port), which a test may stop and start
     /// without failing the other tests that share the stack's cluster; else in a fresh database on the stack's cluster.
     /// </summary>
-    public static async Task<PipelineUnderTest> StartAsync(bool privatePostgres, CancellationToken ct)
+    /// <param name="settings">Both hosts' settings over the defaults, named as in appsettings ("Ingest:Broker:MaxQueueBytes").</param>
+    public static async Task<PipelineUnderTest> StartAsync(bool privatePostgres, CancellationToken ct, IReadOnlyDictionary<string, string>? settings = null)
     {
         var database = await ScratchDatabase.CreateAsync(privatePostgres, ct);
         var pipeline = new PipelineUnderTest(FreePort.LoopbackUrl(), database.ConnectionString, database.Postgres, _ => database.DisposeAsync().AsTask());
         try
         {
-            var settings = Stack.HostSettings(database.ConnectionString, queue: database.Name.Replace('_', '-'));
-            var worker = pipeline.StartHost("Ingest.Worker", settings, database.Name);
-            var api = pipeline.StartHost("Ingest.Api", settings, database.Name, pipeline.Api);
+            var hostSettings = Stack.HostSettings(database.ConnectionString, queue: database.Name.Replace('_', '-'));
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) hostSettings[key] = value;
+            var worker = pipeline.StartHost("Ingest.Worker", hostSettings, database.Name);
+            var api = pipeline.StartHost("Ingest.Api", hostSettings, database.Name, pipeline.Api);
             await worker.WaitUntilReadyAsync("Ingest.Worker was not ready", ct);
             await api.WaitUntilReadyAsync("Ingest.Api was not ready", ct);
             await pipeline.MeterAsync(api.Id, worker.Id, ct);

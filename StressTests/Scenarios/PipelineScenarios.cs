@@ -158,7 +158,10 @@ public static class PipelineScenarios
     /// rate accepted (issue #25's goal: at least 0.9×) and the COPY ceiling. Into a new source, or into
     /// <paramref name="filled"/>, whose events stored before the scenario are not counted.
     /// </summary>
-    public static async Task<ScenarioResult> BatchesAsync(PipelineUnderTest pipeline, string name, int clients, TimeSpan duration, CancellationToken ct, Source? filled = null)
+    /// <param name="pushedBack">Counts the requests answered 503, each then sent no sooner than the API's Retry-After,
+    /// as Segment's libraries do: for a pipeline whose queue is bounded. Else a 503 fails the scenario.</param>
+    public static async Task<ScenarioResult> BatchesAsync(PipelineUnderTest pipeline, string name, int clients, TimeSpan duration, CancellationToken ct,
+        Source? filled = null, StrongBox<long>? pushedBack = null)
     {
         const int size = 100;
         var source = filled ?? await pipeline.CreateSourceAsync("batches", ct);
@@ -166,7 +169,7 @@ public static class PipelineScenarios
         var url = new Uri(pipeline.Api, "/v1/batch");
         var auth = Http.Basic(source.WriteKey);
         var accepted = new StrongBox<long>();
-        var scenario = new Scenario(name, PostBatches(url, auth, size, accepted),
+        var scenario = new Scenario(name, PostBatches(url, auth, size, accepted, pushedBack),
             new ClosedModel(clients, Duration: duration)) { WarmUp = Settings.WarmUp };
 
         var result = await Metered(pipeline).RunAsync(scenario, ct);
@@ -271,14 +274,44 @@ public static class PipelineScenarios
         return result;
     }
 
-    /// <summary>A step posting a batch of <paramref name="size"/> track events; <paramref name="accepted"/> counts the events answered 200, warm-up included.</summary>
-    static Func<ScenarioContext, CancellationToken, Task<StepResult>> PostBatches(Uri url, AuthenticationHeaderValue auth, int size, StrongBox<long> accepted) =>
+    /// <summary>
+    /// A step posting a batch of <paramref name="size"/> track events; <paramref name="accepted"/> counts the events
+    /// answered 200, warm-up included; <paramref name="pushedBack"/>, when given, the requests answered 503, each an
+    /// answer the step expects, followed by the wait the API's Retry-After asks for (its default, 5 s).
+    /// </summary>
+    static Func<ScenarioContext, CancellationToken, Task<StepResult>> PostBatches(Uri url, AuthenticationHeaderValue auth, int size, StrongBox<long> accepted,
+        StrongBox<long>? pushedBack = null) =>
         async (context, token) =>
         {
             var result = await Http.PostAsync(url, EventBodies.Batch(size), auth, HttpStatusCode.OK, size, token);
             if (result.IsOk) Interlocked.Add(ref accepted.Value, size);
-            return result;
+            if (result.StatusCode != (int)HttpStatusCode.ServiceUnavailable || pushedBack is null) return result;
+            Interlocked.Increment(ref pushedBack.Value);
+            await Task.Delay(RetryAfter, token);
+            return StepResult.Ok(result.StatusCode, result.Bytes, items: 0);
         };
+
+    /// <summary>The API's Retry-After on a 503 (Ingest:Publish:RetryAfterSeconds' default).</summary>
+    static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Issue #25's storage goal, the other way it allows: <see cref="BatchesAsync"/> for <paramref name="duration"/> on a
+    /// pipeline of its own whose queue is bounded at <paramref name="bound"/> bytes (Ingest:Broker:MaxQueueBytes). Past
+    /// the bound the API answers 503 and the client waits its Retry-After, so acceptance is held to what storage keeps
+    /// up with: stored ÷ accepted against the goal (≥0.9×), with the requests pushed back.
+    /// </summary>
+    public static async Task<ScenarioResult> BatchesPastABoundedBacklogAsync(long bound, TimeSpan duration, CancellationToken ct)
+    {
+        await using var pipeline = await PipelineUnderTest.StartAsync(privatePostgres: false, ct,
+            new Dictionary<string, string> { ["Ingest:Broker:MaxQueueBytes"] = bound.ToString(CultureInfo.InvariantCulture) });
+        var pushedBack = new StrongBox<long>();
+        var result = await BatchesAsync(pipeline, F($"batches-of-100-for-{(int)duration.TotalSeconds}-s-past-a-{bound / (1 << 20)}-MB-backlog"), clients: 8, duration, ct,
+            pushedBack: pushedBack);
+        result.Figures.Add(("pushed back", F($"{pushedBack.Value} requests answered 503 (the queue at {bound / (1 << 20)} MB), each followed by a 5 s wait")));
+        result.Headline = F($"{pushedBack.Value} requests pushed back; ") + result.Headline;
+        RunReport.Add(result, rewriteOnly: true);
+        return result;
+    }
 
     /// <summary>Issue #25's goal for single events at 64 connections: the pipeline's CPU per stored event at most 2× the floor (a bare request + a COPY row).</summary>
     public const double SingleEventGoal = 2;

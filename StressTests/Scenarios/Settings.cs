@@ -39,6 +39,12 @@ public static class Settings
     /// <summary>STRESS_SUSTAINED_SECONDS: how long the batch load runs when storage must keep up with it (default 60, issue #25).</summary>
     public static TimeSpan SustainedDuration { get; } = TimeSpan.FromSeconds(Number("STRESS_SUSTAINED_SECONDS", 60));
 
+    /// <summary>
+    /// STRESS_BACKLOG_MB: the queue's bound (Ingest:Broker:MaxQueueBytes) in the bounded-backlog scenario (default 64,
+    /// issue #25): a few seconds of what the worker stores here, which is what is left to store when the load ends.
+    /// </summary>
+    public static long BacklogBytes { get; } = (long)Number("STRESS_BACKLOG_MB", 64) << 20;
+
     /// <summary>STRESS_FILLED_EVENTS: events generated into the table before the full-table batch scenario (default 10,000,000, issue #25).</summary>
     public static long FilledEvents { get; } = (long)Number("STRESS_FILLED_EVENTS", 10_000_000);
 
