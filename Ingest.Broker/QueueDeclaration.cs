@@ -9,8 +9,8 @@ namespace Ingest.Broker;
 /// <summary>
 /// Declares the ingest queue (with <see cref="BrokerOptions.QueueArguments"/>), its exchange and their binding before
 /// MassTransit starts, on both hosts, so the API never sends to an exchange with no queue behind it, and a queue that
-/// exists with other arguments (a classic queue where quorum is configured, or the reverse; another bound) stops the host at start
-/// with a message that says what to do, instead of MassTransit retrying the refused declaration for ever.
+/// exists with other arguments (a classic queue where quorum is configured, or the reverse; another bound) stops the
+/// host at start with a message that says what to do, instead of MassTransit retrying the refused declaration for ever.
 /// While no node answers yet it retries for about a minute, then fails.
 /// </summary>
 public sealed class QueueDeclaration(IOptions<BrokerOptions> options, ILogger<QueueDeclaration> log) : IHostedService
@@ -32,7 +32,7 @@ public sealed class QueueDeclaration(IOptions<BrokerOptions> options, ILogger<Qu
                 throw new InvalidOperationException(
                     $"{BrokerOptions.Section}:QueueType is {broker.QueueType}{(broker.MaxQueueBytes is { } bytes ? $" with MaxQueueBytes {bytes}" : "")}, but queue '{broker.Queue}' exists with other arguments ({e.ShutdownReason.ReplyText}). " +
                     "A queue's type and bound cannot change in place: set Ingest:Broker:Queue to a new name (the workers drain the old queue with its old settings first), " +
-                    "or drain the old queue and delete it. See docs/operations.md, 'Quorum queues'.", e);
+                    "or drain the old queue and delete it. See docs/operations.md, 'Quorum queues' and 'Bounding the backlog'.", e);
             }
             catch (BrokerUnreachableException e) when (attempt < 30)
             {

@@ -150,7 +150,7 @@ public sealed class EventPublisher(IBus bus, IOptions<PublishOptions> options, I
         catch (Exception e)
         {
             var failure = refused.IsCancellationRequested
-                ? new BrokerUnavailableException("The broker refused the events: its queue is full.", e)
+                ? new BrokerUnavailableException("The broker refused the events: its queue is full, or it could not store them.", e)
                 : new BrokerUnavailableException("The broker did not confirm the events.", e);
             log.LogWarning("Broker message of {EventCount} events from {RequestCount} requests not confirmed: {Reason} {Error}", eventCount, batch.Count, failure.Message, e.Message);
             foreach (var pending in batch)
