@@ -53,6 +53,7 @@ for s in A B; do
   w=${dir[$s]}/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll
   eval "$(stack $s env)"
   export ConnectionStrings__Postgres=$cs
+  export Ingest__RateLimit__EventsPerSecond=0  # measure the pipeline, not a source's rate limit (as deploy/bench.sh)
   # stack.sh made the database ingest; a side with a locale of its own gets it made again in that locale
   [ -z "${locale[$s]}" ] || sql $s -qc "drop database ingest" -c "create database ingest template template0 locale '${locale[$s]}'" || exit 1
   dotnet "$w" migrate >/dev/null || { echo "migrate $s failed"; exit 1; }
