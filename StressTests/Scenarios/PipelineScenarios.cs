@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Dapper;
+using Ingest.Api.Publishing;
 using StressTests.Cost;
 using StressTests.Pipeline;
 using StressTests.Reports;
@@ -291,8 +292,8 @@ public static class PipelineScenarios
             return StepResult.Ok(result.StatusCode, result.Bytes, items: 0);
         };
 
-    /// <summary>The API's Retry-After on a 503 (Ingest:Publish:RetryAfterSeconds' default).</summary>
-    static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+    /// <summary>The API's Retry-After on a 503: Ingest:Publish:RetryAfterSeconds' default, which the measured hosts run with.</summary>
+    static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(new PublishOptions().RetryAfterSeconds);
 
     /// <summary>
     /// Issue #25's storage goal, the other way it allows: <see cref="BatchesAsync"/> for <paramref name="duration"/> on a
@@ -305,9 +306,10 @@ public static class PipelineScenarios
         await using var pipeline = await PipelineUnderTest.StartAsync(privatePostgres: false, ct,
             new Dictionary<string, string> { ["Ingest:Broker:MaxQueueBytes"] = bound.ToString(CultureInfo.InvariantCulture) });
         var pushedBack = new StrongBox<long>();
-        var result = await BatchesAsync(pipeline, F($"batches-of-100-for-{(int)duration.TotalSeconds}-s-past-a-{bound / (1 << 20)}-MB-backlog"), clients: 8, duration, ct,
+        var megabytes = bound >> 20;
+        var result = await BatchesAsync(pipeline, F($"batches-of-100-for-{(int)duration.TotalSeconds}-s-past-a-{megabytes}-MB-backlog"), clients: 8, duration, ct,
             pushedBack: pushedBack);
-        result.Figures.Add(("pushed back", F($"{pushedBack.Value} requests answered 503 (the queue at {bound / (1 << 20)} MB), each followed by a 5 s wait")));
+        result.Figures.Add(("pushed back", F($"{pushedBack.Value} requests answered 503 (the queue at {megabytes} MB), each followed by a {RetryAfter.TotalSeconds:0} s wait")));
         result.Headline = F($"{pushedBack.Value} requests pushed back; ") + result.Headline;
         RunReport.Add(result, rewriteOnly: true);
         return result;
